@@ -1,0 +1,3 @@
+module github.com/biaogan/biaogan
+
+go 1.26.8
