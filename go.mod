@@ -3,6 +3,7 @@ module github.com/biaogan/biaogan
 go 1.26.8
 
 require (
+	github.com/emmansun/gmsm v0.15.5
 	github.com/jackc/pgx/v5 v5.12.0
 	modernc.org/sqlite v1.62.0
 )
