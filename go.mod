@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/emmansun/gmsm v0.15.5
 	github.com/jackc/pgx/v5 v5.12.0
+	golang.org/x/crypto v0.4.0
 	modernc.org/sqlite v1.62.0
 )
 

@@ -60,9 +60,9 @@ func (e *YearError) Unwrap() error { return e.Err }
 // raw mirrors the file with pointers so a missing field can be told apart
 // from a zero value.
 type rawYear struct {
-	Year   *json.Number `json:"year"`
-	Papers *[]string    `json:"papers"`
-	Days   *[]rawDay    `json:"days"`
+	Year   *json.Number       `json:"year"`
+	Papers *[]string          `json:"papers"`
+	Days   *[]json.RawMessage `json:"days"`
 }
 
 type rawDay struct {
@@ -106,8 +106,16 @@ func ParseYear(r io.Reader) (Year, error) {
 		return Year{}, &YearError{Field: "days", Msg: "missing"}
 	}
 	y := Year{Year: yn, Papers: *raw.Papers, Days: make([]Day, 0, len(*raw.Days))}
-	for i, rd := range *raw.Days {
+	for i, msg := range *raw.Days {
 		field := fmt.Sprintf("days[%d]", i)
+		// Decoded one by one so an error can name the day's index, which
+		// encoding/json leaves out of its field paths.
+		var rd rawDay
+		if err := json.Unmarshal(msg, &rd); err != nil {
+			ye := jsonError(err)
+			ye.Field = strings.TrimSuffix(field+"."+ye.Field, ".")
+			return Year{}, ye
+		}
 		switch {
 		case rd.Date == nil:
 			return Year{}, &YearError{Field: field + ".date", Msg: "missing"}
@@ -128,7 +136,7 @@ func ParseYear(r io.Reader) (Year, error) {
 	return y, nil
 }
 
-func jsonError(err error) error {
+func jsonError(err error) *YearError {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
