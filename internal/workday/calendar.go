@@ -156,7 +156,9 @@ func (c *Calendar) AddWorkdays(d Date, n int) Date {
 	} else {
 		target = t.f(d) + n + 1
 	}
-	return t.inverse(target) - 1
+	// The answer is near n*7/5 calendar days away; searching a window
+	// around that guess keeps the binary search short and cache-local.
+	return t.inverse(target, d+Date(n*7/5)) - 1
 }
 
 // Between returns the number of working days after a up to and including b;
@@ -248,8 +250,9 @@ func (t *table) f(x Date) int {
 }
 
 // inverse returns the smallest x with f(x) >= target; x-1 is then the
-// working day at which the count reaches target.
-func (t *table) inverse(target int) Date {
+// working day at which the count reaches target. guess narrows the search
+// when it is close; a wrong guess only costs the full search.
+func (t *table) inverse(target int, guess Date) Date {
 	switch {
 	case target <= t.fStart:
 		return weekdayInverse(target)
@@ -258,6 +261,9 @@ func (t *table) inverse(target int) Date {
 	}
 	want := int32(target - t.fStart)
 	lo, hi := 1, len(t.cum)-1 // cum[hi] >= want holds
+	if g := int(guess - t.start); g > lo+window && g < hi-window && t.cum[g-window] < want && t.cum[g+window] >= want {
+		lo, hi = g-window+1, g+window
+	}
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
 		if t.cum[mid] >= want {
@@ -268,6 +274,10 @@ func (t *table) inverse(target int) Date {
 	}
 	return t.start + Date(lo)
 }
+
+// window is half the width of the guessed search range, wide enough for the
+// longest holiday plus its weekends.
+const window = 32
 
 func isWeekday(d Date) bool {
 	w := d.Weekday()
