@@ -285,8 +285,10 @@ func Evaluate(cal *workday.Calendar, in Input, th Thresholds) Result {
 	}
 
 	var res Result
+	// Gathered on the stack apart, so red causes come first and the result
+	// gets one slice of the exact size.
 	reds := make([]Reason, 0, 4)
-	yellows := make([]Reason, 0, 4) // kept apart so red causes come first
+	yellows := make([]Reason, 0, 4)
 	red := func(code string, t Text) { reds = append(reds, Reason{Code: code, Light: LightRed, Text: t}) }
 	yellow := func(code string, t Text) { yellows = append(yellows, Reason{Code: code, Light: LightYellow, Text: t}) }
 
@@ -362,9 +364,11 @@ func Evaluate(cal *workday.Calendar, in Input, th Thresholds) Result {
 		res.Light = LightYellow
 	default:
 		res.Light = LightGreen
-		reds = append(reds, Reason{Code: ReasonOnTrack, Light: LightGreen, Text: Text{ZH: "按计划推进", EN: "On track"}})
+		res.Reasons = []Reason{{Code: ReasonOnTrack, Light: LightGreen, Text: Text{ZH: "按计划推进", EN: "On track"}}}
+		return res
 	}
-	res.Reasons = append(reds, yellows...)
+	res.Reasons = make([]Reason, 0, len(reds)+len(yellows))
+	res.Reasons = append(append(res.Reasons, reds...), yellows...)
 	return res
 }
 

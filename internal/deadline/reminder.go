@@ -51,8 +51,11 @@ func (r Reminder) Text() Text {
 	case r.Kind == KindOverdue:
 		return Text{ZH: "已逾期 " + strconv.Itoa(r.Workdays) + " 个工作日，请抓紧办理（期限 " + due + "）",
 			EN: workdays(r.Workdays) + " overdue, please act now (due " + due + ")"}
-	case r.Kind == KindDue || r.Workdays == 0:
+	case r.Kind == KindDue:
 		return Text{ZH: "今天到期（" + due + "），请按时办结", EN: "Due today (" + due + "), please finish on time"}
+	case r.Workdays == 0:
+		// Sent on a rest day just before a due date that is not a workday.
+		return Text{ZH: "即将到期（" + due + "）", EN: "Due soon (" + due + ")"}
 	}
 	return Text{ZH: "还有 " + strconv.Itoa(r.Workdays) + " 个工作日到期（" + due + "）",
 		EN: "Due in " + workdays(r.Workdays) + " (" + due + ")"}
@@ -76,7 +79,11 @@ func KeyOffset(key string) (int, error) {
 	if key == "due" {
 		return 0, nil
 	}
-	for prefix, sign := range map[string]int{"before-": -1, "overdue-": 1} {
+	for _, p := range [...]struct {
+		prefix string
+		sign   int
+	}{{"before-", -1}, {"overdue-", 1}} {
+		prefix, sign := p.prefix, p.sign
 		if rest, ok := strings.CutPrefix(key, prefix); ok {
 			n, err := strconv.Atoi(rest)
 			if err != nil || n <= 0 || rest[0] == '+' {
@@ -118,21 +125,37 @@ func (s Schedule) at(offset int) Reminder {
 
 // Latest returns the most recent reminder due on or before today.
 func (s Schedule) Latest(today workday.Date) (Reminder, bool) {
-	if s.Due.IsZero() {
+	off, ok := s.latestOffset(today)
+	if !ok {
 		return Reminder{}, false
+	}
+	return s.at(off), true
+}
+
+// latestOffset finds the latest reminder without building it, so a
+// scheduler pass allocates only for reminders it actually sends.
+func (s Schedule) latestOffset(today workday.Date) (int, bool) {
+	if s.Due.IsZero() {
+		return 0, false
 	}
 	if !today.Before(s.Due) {
 		if m := s.cal.Between(s.Due, today); s.Every > 0 && m >= s.Every {
-			return s.at(m / s.Every * s.Every), true
+			return m / s.Every * s.Every, true
 		}
-		return s.at(0), true
+		return 0, true
 	}
-	for _, k := range [...]int{-RemindSecondBefore, -RemindFirstBefore} {
-		if r := s.at(k); !r.On.After(today) {
-			return r, true
+	// Before the due date, the working days left tell which nudges are due:
+	// before-k is due once k or fewer remain.
+	left := s.cal.Between(today, s.Due)
+	if !s.cal.IsWorkday(today) {
+		left++ // a rest day counts as the working day just before it
+	}
+	for _, k := range [...]int{RemindSecondBefore, RemindFirstBefore} {
+		if left <= k {
+			return -k, true
 		}
 	}
-	return Reminder{}, false
+	return 0, false
 }
 
 // Next returns the first reminder due after the given day; a scheduler can
@@ -174,15 +197,17 @@ func (s Schedule) Within(first, last workday.Date) []Reminder {
 // reminder goes out, never a backlog. Its Workdays and text are as of today.
 // It costs a few array reads, so a pass can call it for every open item.
 func DueReminder(cal *workday.Calendar, due workday.Date, every int, lastSentKey string, today workday.Date) (Reminder, bool) {
-	r, ok := Reminders(cal, due, every).Latest(today)
+	s := Reminders(cal, due, every)
+	off, ok := s.latestOffset(today)
 	if !ok {
 		return Reminder{}, false
 	}
 	if lastSentKey != "" {
-		if last, err := KeyOffset(lastSentKey); err == nil && r.Offset <= last {
+		if last, err := KeyOffset(lastSentKey); err == nil && off <= last {
 			return Reminder{}, false
 		}
 	}
+	r := s.at(off)
 	if r.Kind == KindOverdue {
 		r.Workdays = cal.Between(due, today)
 	} else {

@@ -1,0 +1,151 @@
+// Package app wires configuration, database, platform and features into one
+// HTTP handler plus background housekeeping.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/biaogan/biaogan/internal/admin"
+	"github.com/biaogan/biaogan/internal/audit"
+	"github.com/biaogan/biaogan/internal/auth"
+	"github.com/biaogan/biaogan/internal/config"
+	"github.com/biaogan/biaogan/internal/db"
+	"github.com/biaogan/biaogan/internal/org"
+	"github.com/biaogan/biaogan/internal/web"
+)
+
+// Version is set at build time (-ldflags "-X …/app.Version=…").
+var Version = "dev"
+
+// App is a wired instance.
+type App struct {
+	Cfg   *config.Config
+	DB    *db.DB
+	Audit *audit.Log
+	Auth  *auth.Service
+	Web   *web.Server
+	Org   *org.Service
+	Log   *slog.Logger
+	Now   func() time.Time
+}
+
+// Options let tests replace the clock and the security settings.
+type Options struct {
+	Now  func() time.Time
+	Auth *auth.Settings
+}
+
+// Open opens and migrates the database.
+func Open(ctx context.Context, cfg *config.Config) (*db.DB, error) {
+	d, err := db.Open(ctx, cfg.DataDir, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// New wires everything on an open, migrated database.
+func New(cfg *config.Config, d *db.DB, log *slog.Logger, opt Options) (*App, error) {
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	al := audit.New(d)
+	al.Now = now
+	settings := cfg.AuthSettings()
+	if opt.Auth != nil {
+		settings = *opt.Auth
+	}
+	as := auth.NewService(d, al, settings, now)
+	ws := web.NewServer(web.Config{BaseURL: cfg.BaseURL, DefaultLang: cfg.Lang, Location: cfg.Location, Secure: cfg.Secure(), Version: Version}, as, log)
+	ws.Ready = d.Ping
+	if err := ws.OpenAPI.AddFragment(web.BaseOpenAPI, "openapi.json"); err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, DB: d, Audit: al, Auth: as, Web: ws, Log: log, Now: now}
+
+	a.Org = org.New(d, al, now)
+	if err := a.Org.Register(ws); err != nil {
+		return nil, fmt.Errorf("app: org: %w", err)
+	}
+	ws.UnitName = a.Org.UnitName
+
+	adm := admin.New(as, al, admin.Options{SystemInfo: a.systemInfo})
+	if err := adm.Register(ws); err != nil {
+		return nil, fmt.Errorf("app: admin: %w", err)
+	}
+
+	// Modules still to come show in the navigation so people know where
+	// they will live.
+	for i, k := range []string{"nav.battlemap", "nav.supervise", "nav.benchmark", "nav.assess", "nav.appeal"} {
+		ws.Nav(web.NavItem{Key: k, Perm: auth.PermSignedIn, Soon: true, Order: 10 + i})
+	}
+	return a, nil
+}
+
+func (a *App) systemInfo(ctx context.Context) []admin.KV {
+	v, _ := a.DB.Version(ctx)
+	kv := []admin.KV{
+		{Key: "version", Value: Version},
+		{Key: "database", Value: a.DB.Dialect.String()},
+		{Key: "schema", Value: fmt.Sprint(v)},
+		{Key: "time zone", Value: a.Cfg.Location.String()},
+	}
+	if a.DB.Dialect == db.SQLite {
+		kv = append(kv, admin.KV{Key: "data", Value: a.DB.Path})
+	}
+	return kv
+}
+
+// Handler is the HTTP handler.
+func (a *App) Handler() http.Handler { return a.Web.Handler() }
+
+// Housekeeping removes expired sessions until ctx ends.
+func (a *App) Housekeeping(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if err := a.Auth.Cleanup(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("housekeeping", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// EnsureAdmin creates the first system admin from the environment, or
+// returns a one-time set-up link when no account exists.
+func (a *App) EnsureAdmin(ctx context.Context) (setupURL string, err error) {
+	n, err := a.Auth.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	if a.Cfg.AdminUser != "" {
+		_, err := a.Auth.CreateUser(ctx, audit.Entry{Actor: "system"}, auth.NewUser{Username: a.Cfg.AdminUser, Password: a.Cfg.AdminPassword,
+			DisplayName: "系统管理员", Roles: []auth.Role{auth.RoleSysAdmin}})
+		if err != nil {
+			return "", fmt.Errorf("app: create first admin from BIAOGAN_ADMIN_USER: %w", err)
+		}
+		return "", nil
+	}
+	secret, _, err := a.Auth.CreateSetupToken(ctx)
+	if err != nil {
+		return "", err
+	}
+	base := a.Cfg.BaseURL
+	if base == "" {
+		base = "http://" + a.Cfg.Addr
+	}
+	return base + "/setup?token=" + secret, nil
+}

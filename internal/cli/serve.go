@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/biaogan/biaogan/internal/config"
+	"github.com/biaogan/biaogan/internal/demo"
+)
+
+func runServe(c *ctx, args []string) error {
+	var cfg config.Config
+	fs := c.flags("serve", &cfg)
+	config.BindServe(fs, c.env, &cfg)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	start := time.Now()
+	a, err := c.open(&cfg)
+	if err != nil {
+		return err
+	}
+	defer a.DB.Close()
+	log := a.Log
+
+	if cfg.Demo {
+		loaded, err := demo.LoadIfEmpty(c, a.Org, a.Auth, a.Now())
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if loaded {
+			log.Info("demo data loaded")
+		}
+	}
+	setup, err := a.EnsureAdmin(c)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	sctx, stop := signalContext(c)
+	defer stop()
+	hctx, hcancel := context.WithCancel(context.Background())
+	defer hcancel()
+	go a.Housekeeping(hctx)
+
+	url := cfg.BaseURL
+	if url == "" {
+		url = "http://" + ln.Addr().String()
+	}
+	fmt.Fprintf(c.stdout, "biaogan is ready at %s (%s, started in %s)\n", url, a.DB.Dialect, time.Since(start).Round(time.Millisecond))
+	if setup != "" {
+		fmt.Fprintf(c.stdout, "\nNo account exists yet. Create the system administrator within 30 minutes at:\n  %s\n\n", setup)
+	}
+	if cfg.Demo {
+		fmt.Fprintln(c.stdout, "\nDemo accounts (one per role; password for all: "+demo.Password+"):")
+		for _, acc := range demo.Accounts {
+			fmt.Fprintf(c.stdout, "  %-12s %s\n", acc.Username, acc.Label)
+		}
+		fmt.Fprintln(c.stdout)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "db", a.DB.Dialect.String())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-sctx.Done():
+	}
+	log.Info("shutting down")
+	shctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
