@@ -144,14 +144,12 @@ func (s Schedule) latestOffset(today workday.Date) (int, bool) {
 		}
 		return 0, true
 	}
-	// Before the due date, the working days left tell which nudges are due:
-	// before-k is due once k or fewer remain.
-	left := s.cal.Between(today, s.Due)
-	if !s.cal.IsWorkday(today) {
-		left++ // a rest day counts as the working day just before it
-	}
+	// Before the due date, before-k is due once fewer than k working days
+	// lie strictly between today and the due date (then AddWorkdays(due,
+	// -k) <= today); one O(1) count instead of building each reminder.
+	left := s.cal.Between(today, s.Due-1)
 	for _, k := range [...]int{RemindSecondBefore, RemindFirstBefore} {
-		if left <= k {
+		if left < k {
 			return -k, true
 		}
 	}

@@ -150,6 +150,30 @@ func TestDueReminderYearEnd(t *testing.T) {
 	}
 }
 
+// The fast Latest must agree with the definition: the last planned
+// reminder whose day is on or before today.
+func TestLatestMatchesPlan(t *testing.T) {
+	cal := workday.New()
+	rng := rand.New(rand.NewPCG(9, 10))
+	base := d("2023-12-01")
+	for i := 0; i < 5000; i++ {
+		due := base.AddDays(rng.IntN(800))
+		every := rng.IntN(6)
+		today := due.AddDays(rng.IntN(60) - 30)
+		s := Reminders(cal, due, every)
+		var want Reminder
+		found := false
+		for r, ok := s.Next(due.AddDays(-400)); ok && !r.On.After(today); r, ok = s.Next(r.On) {
+			want, found = r, true
+		}
+		got, ok := s.Latest(today)
+		if ok != found || got != want {
+			t.Fatalf("due %s (%s) every %d today %s (%s): Latest = %+v, %v; plan says %+v, %v",
+				due, due.Weekday(), every, today, today.Weekday(), got, ok, want, found)
+		}
+	}
+}
+
 var sinkReminder Reminder
 
 // BenchmarkDueReminder runs one scheduler pass over 20,000 open items per op.

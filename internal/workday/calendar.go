@@ -69,6 +69,9 @@ func (c *Calendar) SetYear(year int, y Year) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.stored == nil {
+		c.stored = map[int]Year{}
+	}
 	c.stored[year] = y.clone()
 	c.rebuild()
 	return nil
@@ -131,8 +134,9 @@ func (c *Calendar) MissingNextYear(today Date) (year int, missing bool) {
 // IsWorkday reports whether d is a working day: a day the notice marks off
 // is not, an adjusted workday is (even on a weekend), otherwise Monday to
 // Friday are.
-func (c *Calendar) IsWorkday(d Date) bool {
-	t := c.load()
+func (c *Calendar) IsWorkday(d Date) bool { return c.load().isWorkday(d) }
+
+func (t *table) isWorkday(d Date) bool {
 	if d >= t.start && d < t.end {
 		i := int(d - t.start)
 		return t.cum[i+1] != t.cum[i]
@@ -170,11 +174,16 @@ func (c *Calendar) Between(a, b Date) int {
 	return t.f(b+1) - t.f(a+1)
 }
 
+// load returns the current table; a nil or zero Calendar has none yet and
+// behaves as Monday–Friday.
 func (c *Calendar) load() *table {
 	if c == nil {
 		return &emptyTable
 	}
-	return c.tab.Load()
+	if t := c.tab.Load(); t != nil {
+		return t
+	}
+	return &emptyTable
 }
 
 var emptyTable = table{start: 1, end: 1, cum: []int32{0}, fStart: 0, fEnd: 0, wEnd: 0}

@@ -236,7 +236,7 @@ func TestAgainstNaive(t *testing.T) {
 }
 
 func TestFallbackAndEmpty(t *testing.T) {
-	for name, cal := range map[string]*Calendar{"empty": NewEmpty(), "nil": nil} {
+	for name, cal := range map[string]*Calendar{"empty": NewEmpty(), "nil": nil, "zero": new(Calendar)} {
 		if !cal.IsWorkday(d("2024-02-12")) {
 			t.Errorf("%s: Monday in the Spring Festival should be a workday without data", name)
 		}
@@ -249,6 +249,13 @@ func TestFallbackAndEmpty(t *testing.T) {
 		if cal.HasYear(2024) {
 			t.Errorf("%s: HasYear(2024)", name)
 		}
+	}
+	var zero Calendar
+	if err := zero.SetYear(2024, Year{Year: 2024, Papers: []string{}, Days: []Day{{Name: "春节", Date: d("2024-02-12"), IsOffDay: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	if zero.IsWorkday(d("2024-02-12")) || !zero.IsWorkday(d("2024-02-13")) {
+		t.Error("SetYear on a zero Calendar")
 	}
 	cal := New()
 	for y := 2015; y <= 2026; y++ {

@@ -51,11 +51,11 @@ func (c *Calendar) Check(year int) (Report, error) {
 
 	first, next := DateOf(year, time.January, 1), DateOf(year+1, time.January, 1)
 	r.Days = int(next - first)
-	r.Workdays = c.Between(first-1, next-1)
+	r.Workdays = t.f(next) - t.f(first)
 	r.RestDays = r.Days - r.Workdays
 	for d := first; d < next; d++ {
 		w := isWeekday(d)
-		switch work := c.IsWorkday(d); {
+		switch work := t.isWorkday(d); {
 		case work && !w:
 			r.AdjustedWorkdays = append(r.AdjustedWorkdays, d)
 		case !work && w:
