@@ -107,7 +107,7 @@ func (p Policy) Check(username, pw string) error {
 	}
 	u := strings.ToLower(username)
 	l := strings.ToLower(pw)
-	if u != "" && (l == u || l == reverse(u) || strings.Contains(l, u)) {
+	if u != "" && (strings.Contains(l, u) || strings.Contains(l, reverse(u))) {
 		return &PolicyError{"密码不能包含用户名", "password must not contain the username"}
 	}
 	return nil

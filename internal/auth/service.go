@@ -69,7 +69,7 @@ func NewService(d *db.DB, a *audit.Log, s Settings, now func() time.Time) *Servi
 
 // Errors a user can see.
 var (
-	ErrBadCredentials = &apperr.Error{Status: http.StatusUnauthorized, Code: "bad_credentials", Message: "用户名或密码错误 / wrong username or password"}
+	ErrBadCredentials  = &apperr.Error{Status: http.StatusUnauthorized, Code: "bad_credentials", Message: "用户名或密码错误 / wrong username or password"}
 	ErrUnauthenticated = &apperr.Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "请先登录 / sign in first"}
 )
 

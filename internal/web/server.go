@@ -199,6 +199,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
+	w.Header().Set("X-Biaogan-Error", e.Code)
 	if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/open311/") {
 		WriteError(w, e)
 		return
