@@ -115,8 +115,12 @@ func (d *DB) Migrate(ctx context.Context) (applied []Migration, err error) {
 	if len(ms) > 0 && have > ms[len(ms)-1].Version {
 		return nil, &ErrUnknownSchema{Have: have, Know: ms[len(ms)-1].Version}
 	}
+	done, err := d.applied(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, m := range ms {
-		if m.Version <= have {
+		if done[m.Version] {
 			continue
 		}
 		err := d.InTx(ctx, func(tx *Tx) error {
@@ -134,6 +138,25 @@ func (d *DB) Migrate(ctx context.Context) (applied []Migration, err error) {
 	return applied, nil
 }
 
+// applied lists the versions recorded in the version table; a migration
+// merged later with a lower number than one applied still gets applied.
+func (d *DB) applied(ctx context.Context) (map[int]bool, error) {
+	rows, err := d.W.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("db: read applied migrations: %w", err)
+	}
+	defer rows.Close()
+	m := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		m[v] = true
+	}
+	return m, rows.Err()
+}
+
 // CheckSchema refuses to run on a schema this binary does not know: newer,
 // or not yet migrated.
 func (d *DB) CheckSchema(ctx context.Context) error {
@@ -145,8 +168,18 @@ func (d *DB) CheckSchema(ctx context.Context) error {
 	if have > know {
 		return &ErrUnknownSchema{Have: have, Know: know}
 	}
-	if have < know {
-		return fmt.Errorf("db: database schema version %d is older than %d; run biaogan migrate", have, know)
+	done, err := d.applied(ctx)
+	if err != nil {
+		return err
+	}
+	ms, err := d.Dialect.Migrations()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if !done[m.Version] {
+			return fmt.Errorf("db: migration %s is not applied; run biaogan migrate", m.Name)
+		}
 	}
 	return nil
 }
