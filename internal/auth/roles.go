@@ -53,19 +53,30 @@ const (
 
 	PermSystemConfig  Permission = "system.config"
 	PermSystemMonitor Permission = "system.monitor"
+
+	// PermTasksRead sees tasks, their timelines and the battle map.
+	PermTasksRead Permission = "tasks.read"
+	// PermTasksWrite registers, assigns, returns, signs off, cancels and
+	// reopens tasks and decides extension requests (督查员).
+	PermTasksWrite Permission = "tasks.write"
+	// PermTasksReport acts for the holder's own unit: accept, report
+	// progress, submit, ask for extensions.
+	PermTasksReport Permission = "tasks.report"
+	// PermWorkdayAdmin stores and resets working-day calendar years.
+	PermWorkdayAdmin Permission = "workday.admin"
 )
 
 // Matrix is the one place that says which role holds which permission.
 var Matrix = map[Role][]Permission{
-	RoleSysAdmin:   {PermUnitsRead, PermUnitsWrite, PermPeopleRead, PermPeopleWrite, PermSystemConfig, PermSystemMonitor},
+	RoleSysAdmin:   {PermUnitsRead, PermUnitsWrite, PermPeopleRead, PermPeopleWrite, PermSystemConfig, PermSystemMonitor, PermWorkdayAdmin},
 	RoleSecAdmin:   {PermUsersRead, PermUsersWrite, PermUnitsRead, PermPeopleRead},
 	RoleAuditor:    {PermAuditRead},
-	RoleLeader:     {PermUnitsRead, PermPeopleRead, PermPeoplePII},
-	RoleSupervisor: {PermUnitsRead, PermPeopleRead, PermPeoplePII},
-	RoleAnalyst:    {PermUnitsRead, PermPeopleRead},
-	RoleUnitHead:   {PermUnitsRead, PermPeopleRead},
-	RoleLiaison:    {PermUnitsRead, PermPeopleRead},
-	RoleViewer:     {PermUnitsRead},
+	RoleLeader:     {PermUnitsRead, PermPeopleRead, PermPeoplePII, PermTasksRead},
+	RoleSupervisor: {PermUnitsRead, PermPeopleRead, PermPeoplePII, PermTasksRead, PermTasksWrite},
+	RoleAnalyst:    {PermUnitsRead, PermPeopleRead, PermTasksRead},
+	RoleUnitHead:   {PermUnitsRead, PermPeopleRead, PermTasksRead, PermTasksReport},
+	RoleLiaison:    {PermUnitsRead, PermPeopleRead, PermTasksRead, PermTasksReport},
+	RoleViewer:     {PermUnitsRead, PermTasksRead},
 }
 
 // RoleHas reports whether role r holds permission p.
