@@ -15,7 +15,9 @@ import (
 	"github.com/biaogan/biaogan/internal/config"
 	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/org"
+	"github.com/biaogan/biaogan/internal/supervise"
 	"github.com/biaogan/biaogan/internal/web"
+	"github.com/biaogan/biaogan/internal/workday"
 )
 
 // Version is set at build time (-ldflags "-X …/app.Version=…").
@@ -29,6 +31,8 @@ type App struct {
 	Auth  *auth.Service
 	Web   *web.Server
 	Org   *org.Service
+	Tasks *supervise.Service
+	Cal   *workday.Calendar
 	Log   *slog.Logger
 	Now   func() time.Time
 }
@@ -77,6 +81,12 @@ func New(cfg *config.Config, d *db.DB, log *slog.Logger, opt Options) (*App, err
 		return nil, fmt.Errorf("app: org: %w", err)
 	}
 	ws.UnitName = a.Org.UnitName
+
+	a.Cal = workday.New()
+	a.Tasks = supervise.New(d, al, a.Cal, now)
+	if err := a.Tasks.Register(ws); err != nil {
+		return nil, fmt.Errorf("app: supervise: %w", err)
+	}
 
 	adm := admin.New(as, al, admin.Options{SystemInfo: a.systemInfo})
 	if err := adm.Register(ws); err != nil {

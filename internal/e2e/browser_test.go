@@ -101,8 +101,7 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	var buf []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&buf, 80)); err == nil {
+	if buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(80)); err == nil {
 		os.WriteFile(filepath.Join(dir, name+".jpg"), buf, 0o644)
 	}
 }
@@ -115,30 +114,32 @@ func TestBrowserSupervisorJourney(t *testing.T) {
 	ctx, cancel := browser(t, 1366, 900)
 	defer cancel()
 
-	var heading, tree, title, loginTitle string
-	err := chromedp.Run(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(url+"/"),
-		chromedp.WaitVisible(`#login-submit`, chromedp.ByID),
-		chromedp.SendKeys(`#username`, "supervisor", chromedp.ByID),
-		chromedp.SendKeys(`#password`, "Demo@2026", chromedp.ByID),
-		chromedp.Click(`#login-submit`, chromedp.ByID),
-		chromedp.WaitVisible(`#modules`, chromedp.ByID),
-		chromedp.Text(`h1`, &heading, chromedp.ByQuery),
+		chromedp.WaitVisible(chromedp.ID("login-submit")),
+		chromedp.SendKeys(chromedp.ID("username"), "supervisor"),
+		chromedp.SendKeys(chromedp.ID("password"), "Demo@2026"),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("modules")),
 	)
 	if err != nil {
 		t.Fatalf("sign in: %v", err)
 	}
-	if !strings.Contains(heading, "您好") {
-		t.Fatalf("home heading %q: want the Chinese greeting", heading)
+	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+	if err != nil || !strings.Contains(heading, "您好") {
+		t.Fatalf("home heading %q (%v): want the Chinese greeting", heading, err)
 	}
 	shot(t, ctx, "home")
-	err = chromedp.Run(ctx,
-		chromedp.Click(`nav.desktop a[href="/units"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#unit-tree`, chromedp.ByID),
-		chromedp.Text(`#unit-tree`, &tree, chromedp.ByID),
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`nav.desktop a[href="/units"]`)),
+		chromedp.WaitVisible(chromedp.ID("unit-tree")),
 	)
 	if err != nil {
 		t.Fatalf("open unit tree: %v", err)
+	}
+	tree, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("unit-tree")))
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, want := range []string{"示范市人民政府办公室", "督查科", "驻北京联络处", "青川县人民政府办公室"} {
 		if !strings.Contains(tree, want) {
@@ -146,35 +147,28 @@ func TestBrowserSupervisorJourney(t *testing.T) {
 		}
 	}
 	shot(t, ctx, "units")
-	err = chromedp.Run(ctx,
-		chromedp.Click(`#lang-switch`, chromedp.ByID),
-		chromedp.WaitVisible(`#unit-tree`, chromedp.ByID),
-		chromedp.Title(&title),
-	)
-	if err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("lang-switch")), chromedp.WaitVisible(chromedp.ID("unit-tree"))); err != nil {
 		t.Fatalf("switch language: %v", err)
 	}
-	if !strings.Contains(title, "Units") {
-		t.Fatalf("after switching to English the title is %q", title)
+	title, err := chromedp.Run(ctx, chromedp.Title())
+	if err != nil || !strings.Contains(title, "Units") {
+		t.Fatalf("after switching to English the title is %q (%v)", title, err)
 	}
-	err = chromedp.Run(ctx,
-		chromedp.Click(`#logout`, chromedp.ByID),
-		chromedp.WaitVisible(`#login-submit`, chromedp.ByID),
-		chromedp.Text(`h1`, &loginTitle, chromedp.ByQuery),
-	)
-	if err != nil {
+	shot(t, ctx, "units-en")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("login-submit"))); err != nil {
 		t.Fatalf("log out: %v", err)
 	}
-	if loginTitle != "Sign in" {
-		t.Fatalf("after logout the page says %q, want the English sign-in page", loginTitle)
+	loginTitle, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+	if err != nil || loginTitle != "Sign in" {
+		t.Fatalf("after logout the page says %q (%v), want the English sign-in page", loginTitle, err)
 	}
-	// Signed out means signed out: the home page sends us back to sign in.
-	var loc string
-	if err := chromedp.Run(ctx, chromedp.Navigate(url+"/units"), chromedp.WaitVisible(`#login-submit`, chromedp.ByID), chromedp.Location(&loc)); err != nil {
+	// Signed out means signed out: a private page sends us back to sign in.
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/units"), chromedp.WaitVisible(chromedp.ID("login-submit"))); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(loc, "/login") {
-		t.Fatalf("after logout /units shows %s", loc)
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.Contains(loc, "/login") {
+		t.Fatalf("after logout /units shows %s (%v)", loc, err)
 	}
 }
 
@@ -184,22 +178,24 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	url := server(t)
 	ctx, cancel := browser(t, 375, 740)
 	defer cancel()
-	var scrollW int
-	err := chromedp.Run(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(url+"/login"),
-		chromedp.SendKeys(`#username`, "liaison", chromedp.ByID),
-		chromedp.SendKeys(`#password`, "Demo@2026", chromedp.ByID),
-		chromedp.Click(`#login-submit`, chromedp.ByID),
-		chromedp.WaitVisible(`#modules`, chromedp.ByID),
-		chromedp.Click(`details.menu summary`, chromedp.ByQuery),
-		chromedp.Click(`details.menu a[href="/units"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#unit-tree`, chromedp.ByID),
-		chromedp.Evaluate(`document.documentElement.scrollWidth`, &scrollW),
+		chromedp.SendKeys(chromedp.ID("username"), "liaison"),
+		chromedp.SendKeys(chromedp.ID("password"), "Demo@2026"),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.ID("modules")),
+		chromedp.Click(chromedp.CSS(`details.menu summary`)),
+		chromedp.Click(chromedp.CSS(`details.menu a[href="/units"]`)),
+		chromedp.WaitVisible(chromedp.ID("unit-tree")),
 	)
 	if err != nil {
 		t.Fatalf("phone journey: %v", err)
 	}
 	shot(t, ctx, "phone-units")
+	scrollW, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if scrollW > 375+1 {
 		t.Fatalf("page is %d px wide on a 375 px screen: it scrolls sideways", scrollW)
 	}
