@@ -101,8 +101,8 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	if buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(80)); err == nil {
-		os.WriteFile(filepath.Join(dir, name+".jpg"), buf, 0o644)
+	if buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
 	}
 }
 
@@ -179,6 +179,8 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	ctx, cancel := browser(t, 375, 740)
 	defer cancel()
 	err := chromedp.Do(ctx,
+		// Headless windows are at least 500 px wide; emulate the phone's viewport.
+		chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile),
 		chromedp.Navigate(url+"/login"),
 		chromedp.SendKeys(chromedp.ID("username"), "liaison"),
 		chromedp.SendKeys(chromedp.ID("password"), "Demo@2026"),
