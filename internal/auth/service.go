@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/biaogan/biaogan/internal/apperr"
@@ -55,7 +56,11 @@ type Service struct {
 	Audit    *audit.Log
 	Settings Settings
 	Now      func() time.Time
-	dummy    string // a hash to verify against for unknown users (equal timing)
+
+	// dummy is a hash to verify against for unknown users (equal timing),
+	// made on first use so start-up does not pay for an argon2 run.
+	dummyOnce sync.Once
+	dummy     string
 }
 
 // NewService wires the service.
@@ -63,8 +68,7 @@ func NewService(d *db.DB, a *audit.Log, s Settings, now func() time.Time) *Servi
 	if now == nil {
 		now = time.Now
 	}
-	dummy, _ := HashPassword("not-a-password", s.Argon2)
-	return &Service{DB: d, Audit: a, Settings: s, Now: now, dummy: dummy}
+	return &Service{DB: d, Audit: a, Settings: s, Now: now}
 }
 
 // Errors a user can see.
@@ -95,6 +99,23 @@ func randomSecret(n int) string {
 }
 
 const userCols = `id, username, display_name, password_hash, unit_id, person_id, disabled, failed_count, locked_until, password_changed_at, last_login_at, created_at`
+
+// scanPrefix scans some leading columns before a user's columns.
+type scanPrefix struct {
+	row  interface{ Scan(...any) error }
+	head []any
+}
+
+func (p scanPrefix) Scan(dest ...any) error { return p.row.Scan(append(p.head, dest...)...) }
+
+// prefixed qualifies a comma-separated column list with a table alias.
+func prefixed(alias, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = alias + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
@@ -403,6 +424,7 @@ func (s *Service) Authenticate(ctx context.Context, username, password, ip strin
 	now := s.Now().UTC()
 	u, err := s.UserByName(ctx, strings.TrimSpace(username))
 	if e, ok := apperr.As(err); ok && e.Code == "user_not_found" {
+		s.dummyOnce.Do(func() { s.dummy, _ = HashPassword("not-a-password", s.Settings.Argon2) })
 		VerifyPassword(password, s.dummy, s.Settings.Argon2) // same time as a real check
 		_ = s.Audit.Write(ctx, audit.Entry{Actor: "anonymous", IP: ip, Action: "login", Object: "username:" + truncate(username, 64), Summary: "unknown username", Result: audit.Failed})
 		return nil, ErrBadCredentials
@@ -513,9 +535,10 @@ func (s *Service) SessionPrincipal(ctx context.Context, secret string) (*Princip
 		return nil, nil
 	}
 	h := hashSecret(secret)
-	var uid int64
 	var last, exp time.Time
-	err := s.DB.QueryRowContext(ctx, `SELECT user_id, last_seen_at, expires_at FROM sessions WHERE id_hash = ?`, h).Scan(&uid, &last, &exp)
+	row := s.DB.QueryRowContext(ctx, `SELECT s.last_seen_at, s.expires_at, `+prefixed("u.", userCols)+`
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`, h)
+	u, err := scanUser(scanPrefix{row, []any{&last, &exp}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -527,12 +550,11 @@ func (s *Service) SessionPrincipal(ctx context.Context, secret string) (*Princip
 		_, _ = s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, h)
 		return nil, nil
 	}
-	u, err := s.UserByID(ctx, uid)
-	if err != nil {
-		return nil, err
-	}
 	if u.Disabled {
 		return nil, nil
+	}
+	if u.Roles, err = s.roles(ctx, s.DB, u.ID); err != nil {
+		return nil, fmt.Errorf("auth: load roles: %w", err)
 	}
 	if now.Sub(last) > s.Settings.TouchEvery {
 		if _, err := s.DB.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, now, h); err != nil {
@@ -642,10 +664,12 @@ func (s *Service) TokenPrincipal(ctx context.Context, secret string) (*Principal
 	if !strings.HasPrefix(secret, "bgt_") || len(secret) > 100 {
 		return nil, nil
 	}
-	var id, uid int64
+	var id int64
 	var exp, rev, used sql.NullTime
-	err := s.DB.QueryRowContext(ctx, `SELECT id, user_id, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = ?`, hashSecret(secret)).
-		Scan(&id, &uid, &exp, &rev, &used)
+	// One round trip for the token and its account; roles follow.
+	row := s.DB.QueryRowContext(ctx, `SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, `+prefixed("u.", userCols)+`
+		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`, hashSecret(secret))
+	u, err := scanUser(scanPrefix{row, []any{&id, &exp, &rev, &used}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -653,12 +677,11 @@ func (s *Service) TokenPrincipal(ctx context.Context, secret string) (*Principal
 		return nil, fmt.Errorf("auth: read token: %w", err)
 	}
 	now := s.Now().UTC()
-	if rev.Valid || (exp.Valid && now.After(exp.Time)) {
+	if rev.Valid || (exp.Valid && now.After(exp.Time)) || u.Disabled {
 		return nil, nil
 	}
-	u, err := s.UserByID(ctx, uid)
-	if err != nil || u.Disabled {
-		return nil, err
+	if u.Roles, err = s.roles(ctx, s.DB, u.ID); err != nil {
+		return nil, fmt.Errorf("auth: load roles: %w", err)
 	}
 	if !used.Valid || now.Sub(used.Time) > s.Settings.TouchEvery {
 		if _, err := s.DB.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, now, id); err != nil {

@@ -26,20 +26,19 @@ func Run(bin, out, pgURL string, log io.Writer) error {
 	b.WriteString("Figures come from the real binary over loopback HTTP; the load generator runs on the same 2-core machine, so it competes with the server for CPU.\n\n")
 
 	fmt.Fprintln(log, "cold start …")
-	var starts []time.Duration
-	for i := 0; i < 7; i++ {
-		s, err := Start(bin, []string{"BIAOGAN_ADMIN_USER=bench", "BIAOGAN_ADMIN_PASSWORD=Bench@2026x"})
-		if err != nil {
-			return err
-		}
-		starts = append(starts, s.Took)
-		s.Stop()
+	empty, err := coldStarts(bin, nil)
+	if err != nil {
+		return err
 	}
-	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
+	withAdmin, err := coldStarts(bin, []string{"BIAOGAN_ADMIN_USER=bench", "BIAOGAN_ADMIN_PASSWORD=Cold-Start-2026"})
+	if err != nil {
+		return err
+	}
 
 	b.WriteString("## Foundation (issue 2)\n\n")
 	fmt.Fprintf(&b, "| figure | result | goal |\n|---|---|---|\n")
-	fmt.Fprintf(&b, "| cold start to ready, empty SQLite (exec → `/readyz` 200; median of 7, max) | %s (max %s) | < 500 ms |\n", ms(starts[len(starts)/2]), ms(starts[len(starts)-1]))
+	fmt.Fprintf(&b, "| cold start to ready, empty SQLite (exec → `/readyz` 200, migrations included; median of 7, max) | %s (max %s) | < 500 ms |\n", ms(empty[len(empty)/2]), ms(empty[len(empty)-1]))
+	fmt.Fprintf(&b, "| the same, creating the first admin from `BIAOGAN_ADMIN_USER` (one argon2id hash) | %s (max %s) | |\n", ms(withAdmin[len(withAdmin)/2]), ms(withAdmin[len(withAdmin)-1]))
 
 	fmt.Fprintln(log, "SQLite with demo data …")
 	s, err := Start(bin, nil, "--demo")
@@ -98,6 +97,20 @@ func Run(bin, out, pgURL string, log io.Writer) error {
 	}
 	fmt.Fprint(log, b.String())
 	return nil
+}
+
+func coldStarts(bin string, env []string) ([]time.Duration, error) {
+	var starts []time.Duration
+	for i := 0; i < 7; i++ {
+		s, err := Start(bin, env)
+		if err != nil {
+			return nil, err
+		}
+		starts = append(starts, s.Took)
+		s.Stop()
+	}
+	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
+	return starts, nil
 }
 
 func loginLatency(s *Server) (Latencies, error) {

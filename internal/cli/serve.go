@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/biaogan/biaogan/internal/config"
@@ -40,6 +41,10 @@ func runServe(c *ctx, args []string) error {
 	if err != nil {
 		return err
 	}
+
+	// Start-up work (argon2 hashes for demo accounts, demo rows) grows the
+	// heap; give it back so an idle server stays small.
+	debug.FreeOSMemory()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
