@@ -204,8 +204,10 @@ func setRoute(r *http.Request, pattern string) {
 	}
 }
 
-func prometheusGo() prometheus.Collector      { return collectors.NewGoCollector() }
-func prometheusProcess() prometheus.Collector { return collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}) }
+func prometheusGo() prometheus.Collector { return collectors.NewGoCollector() }
+func prometheusProcess() prometheus.Collector {
+	return collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})
+}
 
 // ipLimiter is a per-client-IP token bucket for sign-in attempts.
 type ipLimiter struct {
@@ -219,7 +221,9 @@ type limEntry struct {
 	seen time.Time
 }
 
-func newIPLimiter(perMin int) *ipLimiter { return &ipLimiter{perMin: perMin, m: map[string]*limEntry{}} }
+func newIPLimiter(perMin int) *ipLimiter {
+	return &ipLimiter{perMin: perMin, m: map[string]*limEntry{}}
+}
 
 // Allow reports whether ip may try now.
 func (l *ipLimiter) Allow(ip string) bool {
