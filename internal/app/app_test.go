@@ -263,3 +263,62 @@ func TestLoginAPIAndLockout(t *testing.T) {
 	body, _ := io.ReadAll(r3.Body)
 	_ = body
 }
+
+func TestLoginRateLimitPerIP(t *testing.T) {
+	cfg := &config.Config{TZ: "UTC", Lang: "zh-CN", LogLevel: "info", PasswordPolicy: "level3", PasswordMaxAgeDays: -1, LoginPerMinute: 5, DataDir: t.TempDir()}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s := cheap()
+	s.LoginPerMinute = 5
+	a, err := app.New(cfg, dbtest.Open(t), slog.New(slog.DiscardHandler), app.Options{Auth: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := a.Handler()
+	var last *httptest.ResponseRecorder
+	for i := 0; i < 6; i++ {
+		last = apiLogin(t, h, fmt.Sprintf("nobody%d", i), "x")
+	}
+	if last.Code != http.StatusTooManyRequests || !strings.Contains(last.Body.String(), "rate_limited") || last.Header().Get("Retry-After") == "" {
+		t.Fatalf("6th attempt in a minute from one IP: %d %s", last.Code, last.Body)
+	}
+	// Another client address is not held back by the first one's attempts.
+	req := httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(`{"username":"nobody","password":"x"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.RemoteAddr = "192.0.2.7:4000"
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("other IP: %d, want 401", rec.Code)
+	}
+}
+
+func TestSecureCookiesAndHSTSBehindTLS(t *testing.T) {
+	cfg := &config.Config{TZ: "UTC", Lang: "zh-CN", LogLevel: "info", PasswordPolicy: "level3", PasswordMaxAgeDays: -1, LoginPerMinute: 20,
+		DataDir: t.TempDir(), BaseURL: "https://dbd.example.gov.cn"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(cfg, dbtest.Open(t), slog.New(slog.DiscardHandler), app.Options{Auth: cheap()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	usersByRole(t, a)
+	form := strings.NewReader("username=u_viewer&password=Walk-the-routes-1")
+	req := httptest.NewRequest("POST", "/login", form)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	rec := httptest.NewRecorder()
+	a.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("login: %d %s", rec.Code, rec.Body)
+	}
+	if rec.Header().Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS behind TLS")
+	}
+	c := rec.Result().Cookies()
+	if len(c) != 1 || !c[0].Secure || !c[0].HttpOnly || c[0].SameSite != http.SameSiteLaxMode || !strings.HasPrefix(c[0].Name, "__Host-") {
+		t.Fatalf("session cookie %+v", c)
+	}
+}
