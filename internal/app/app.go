@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/biaogan/biaogan/internal/admin"
@@ -14,6 +15,9 @@ import (
 	"github.com/biaogan/biaogan/internal/auth"
 	"github.com/biaogan/biaogan/internal/config"
 	"github.com/biaogan/biaogan/internal/db"
+	"github.com/biaogan/biaogan/internal/jobs"
+	"github.com/biaogan/biaogan/internal/metric"
+	"github.com/biaogan/biaogan/internal/notify"
 	"github.com/biaogan/biaogan/internal/org"
 	"github.com/biaogan/biaogan/internal/supervise"
 	"github.com/biaogan/biaogan/internal/web"
@@ -35,6 +39,13 @@ type App struct {
 	Cal   *workday.Calendar
 	Log   *slog.Logger
 	Now   func() time.Time
+
+	// Metrics is the one metric registry (DESIGN.md §2).
+	Metrics *metric.Registry
+
+	// Notify is the inbox and outbox; Jobs the scheduler (jobs.go).
+	Notify *notify.Service
+	Jobs   *jobs.Scheduler
 }
 
 // Options let tests replace the clock and the security settings.
@@ -87,6 +98,24 @@ func New(cfg *config.Config, d *db.DB, log *slog.Logger, opt Options) (*App, err
 	if err := a.Tasks.Register(ws); err != nil {
 		return nil, fmt.Errorf("app: supervise: %w", err)
 	}
+	if err := a.Tasks.RegisterSheets(ws); err != nil {
+		return nil, fmt.Errorf("app: supervise sheets: %w", err)
+	}
+	a.Metrics = metric.New(d, now)
+	if err := a.Metrics.Register(a.Tasks.Metrics()...); err != nil {
+		return nil, fmt.Errorf("app: metrics: %w", err)
+	}
+	if err := a.Metrics.RegisterAPI(ws); err != nil {
+		return nil, fmt.Errorf("app: metrics: %w", err)
+	}
+	a.Tasks.SetFilesDir(filepath.Join(cfg.DataDir, "files"))
+	if err := a.Tasks.RegisterPages(ws); err != nil {
+		return nil, fmt.Errorf("app: supervise pages: %w", err)
+	}
+
+	if err := a.wireJobs(ws); err != nil {
+		return nil, err
+	}
 
 	adm := admin.New(as, al, admin.Options{SystemInfo: a.systemInfo})
 	if err := adm.Register(ws); err != nil {
@@ -95,8 +124,8 @@ func New(cfg *config.Config, d *db.DB, log *slog.Logger, opt Options) (*App, err
 
 	// Modules still to come show in the navigation so people know where
 	// they will live.
-	for i, k := range []string{"nav.battlemap", "nav.supervise", "nav.benchmark", "nav.assess", "nav.appeal"} {
-		ws.Nav(web.NavItem{Key: k, Perm: auth.PermSignedIn, Soon: true, Order: 10 + i})
+	for i, k := range []string{"nav.benchmark", "nav.assess", "nav.appeal"} {
+		ws.Nav(web.NavItem{Key: k, Perm: auth.PermSignedIn, Soon: true, Order: 12 + i})
 	}
 	return a, nil
 }
@@ -118,8 +147,15 @@ func (a *App) systemInfo(ctx context.Context) []admin.KV {
 // Handler is the HTTP handler.
 func (a *App) Handler() http.Handler { return a.Web.Handler() }
 
-// Housekeeping removes expired sessions until ctx ends.
+// Housekeeping runs the scheduler (jobs.go) and removes expired sessions
+// until ctx ends.
 func (a *App) Housekeeping(ctx context.Context) {
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		a.runJobs(ctx)
+	}()
+	defer func() { <-stopped }()
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {

@@ -92,6 +92,12 @@ func Run(bin, out, pgURL string, log io.Writer) error {
 		b.WriteString("\n" + pgNote + "\n")
 	}
 	b.WriteString("\n")
+
+	sec, err := superviseSection(bin, pgURL, log)
+	if err != nil {
+		return err
+	}
+	b.WriteString(sec)
 	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
 		return err
 	}

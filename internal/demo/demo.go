@@ -11,6 +11,7 @@ import (
 	"github.com/biaogan/biaogan/internal/audit"
 	"github.com/biaogan/biaogan/internal/auth"
 	"github.com/biaogan/biaogan/internal/org"
+	"github.com/biaogan/biaogan/internal/supervise"
 )
 
 // Password is the password of every demo account (demo data only).
@@ -43,8 +44,9 @@ func UnitCount() int {
 }
 
 // LoadIfEmpty loads the demo when the database has no units and no
-// accounts; it reports whether it did.
-func LoadIfEmpty(ctx context.Context, o *org.Service, a *auth.Service, now time.Time) (bool, error) {
+// accounts; it reports whether it did. tasks may be nil to load the office
+// without the campaign.
+func LoadIfEmpty(ctx context.Context, o *org.Service, a *auth.Service, tasks *supervise.Service, now time.Time) (bool, error) {
 	nu, err := o.CountUnits(ctx)
 	if err != nil {
 		return false, err
@@ -56,14 +58,18 @@ func LoadIfEmpty(ctx context.Context, o *org.Service, a *auth.Service, now time.
 	if nu > 0 || na > 0 {
 		return false, nil
 	}
-	return true, Load(ctx, o, a, now)
+	return true, Load(ctx, o, a, tasks, now)
 }
 
-// Load creates the demo office, people and accounts.
-func Load(ctx context.Context, o *org.Service, a *auth.Service, now time.Time) error {
+// Load creates the demo office, people and accounts and, when tasks is not
+// nil, the campaign "解放思想树标杆 争先进位走在前" with six months of history
+// ending today (see campaign.go).
+func Load(ctx context.Context, o *org.Service, a *auth.Service, tasks *supervise.Service, now time.Time) error {
 	actor := audit.Entry{Actor: "demo"}
 	rng := rand.New(rand.NewPCG(2026, 1125))
 	unitFirst := map[string]*org.Person{}
+	unitPeople := map[string][]*org.Person{}
+	users := map[string]*auth.User{}
 
 	unit := func(in org.UnitInput) error {
 		if _, err := o.CreateUnit(ctx, actor, in); err != nil {
@@ -101,6 +107,7 @@ func Load(ctx context.Context, o *org.Service, a *auth.Service, now time.Time) e
 		if unitFirst[code] == nil {
 			unitFirst[code] = p
 		}
+		unitPeople[code] = append(unitPeople[code], p)
 		return nil
 	}
 	// The office's leadership.
@@ -159,11 +166,25 @@ func Load(ctx context.Context, o *org.Service, a *auth.Service, now time.Time) e
 		} else if p != nil {
 			nu.DisplayName = p.Name + "（联络员）"
 		}
-		if _, err := a.CreateUser(ctx, actor, nu); err != nil {
+		user, err := a.CreateUser(ctx, actor, nu)
+		if err != nil {
 			return fmt.Errorf("demo: account %s: %w", acc.Username, err)
 		}
+		users[acc.Username] = user
 	}
-	return nil
+	if tasks == nil {
+		return nil
+	}
+	units := map[string]*org.Unit{}
+	all, err := o.ListUnits(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range all {
+		units[all[i].Code] = &all[i]
+	}
+	_, err = loadCampaign(ctx, tasks, now, users["supervisor"], users["liaison"], unitPeople, units)
+	return err
 }
 
 func name(rng *rand.Rand) string {

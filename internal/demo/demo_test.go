@@ -21,7 +21,7 @@ func TestDemoOffice(t *testing.T) {
 	as := auth.NewService(d, al, s, nil)
 	o := org.New(d, al, time.Now)
 	now := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	loaded, err := demo.LoadIfEmpty(ctx, o, as, now)
+	loaded, err := demo.LoadIfEmpty(ctx, o, as, nil, now)
 	if err != nil || !loaded {
 		t.Fatalf("load: %v %v", loaded, err)
 	}
@@ -66,7 +66,7 @@ func TestDemoOffice(t *testing.T) {
 		}
 	}
 	// Loading again changes nothing.
-	if again, err := demo.LoadIfEmpty(ctx, o, as, now); err != nil || again {
+	if again, err := demo.LoadIfEmpty(ctx, o, as, nil, now); err != nil || again {
 		t.Fatalf("second load: %v %v", again, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -35,6 +36,15 @@ type Service struct {
 
 	freshMu sync.Mutex
 	freshOn workday.Date // lights of open tasks are known current on this day
+
+	// pages holds what the pages add (http.go): the web server, the files
+	// directory and the battle map cache; made on first use.
+	pages atomic.Pointer[pageState]
+
+	// Notifier delivers reminders, urges, supervision notices and
+	// look-back messages to the inbox and outbox (wired by app; nil sends
+	// nothing). See reminders.go.
+	Notifier Notifier
 }
 
 // beijing is China Standard Time; China keeps no daylight saving time, so a
@@ -985,6 +995,12 @@ func (s *Service) transition(ctx context.Context, tx *db.Tx, a Actor, id int64, 
 	if err := s.event(ctx, tx, a, t.ID, string(req.Action), from, t.State, reason, detail); err != nil {
 		return nil, err
 	}
+	if req.Action == ActionSignOff {
+		// 回头看: plan the look-back (lookback.go).
+		if err := s.scheduleLookBack(ctx, tx, a, t, today); err != nil {
+			return nil, err
+		}
+	}
 	summary := fmt.Sprintf("%s → %s", from, t.State)
 	if reason != "" {
 		summary += "; reason: " + reason
@@ -1008,6 +1024,14 @@ func (s *Service) transition(ctx context.Context, tx *db.Tx, a Actor, id int64, 
 // also starts the work; the task's progress becomes the report's percent
 // and its parents' progress rolls up.
 func (s *Service) Report(ctx context.Context, a Actor, taskID int64, in NewReport) (*Report, error) {
+	return s.report(ctx, a, taskID, in, nil)
+}
+
+// report files a progress report; within, when set, runs in the same
+// transaction once the report is stored (attachments.go stores the
+// report's files there) and returns a summary for the audit record.
+func (s *Service) report(ctx context.Context, a Actor, taskID int64, in NewReport,
+	within func(ctx context.Context, tx *db.Tx, t *Task, reportID int64) (string, error)) (*Report, error) {
 	in.Text, in.Difficulties, in.NextSteps = strings.TrimSpace(in.Text), strings.TrimSpace(in.Difficulties), strings.TrimSpace(in.NextSteps)
 	switch {
 	case in.Percent != nil && (*in.Percent < 0 || *in.Percent > 100):
@@ -1088,10 +1112,20 @@ func (s *Service) Report(ctx context.Context, a Actor, taskID int64, in NewRepor
 		if err := s.event(ctx, tx, a, t.ID, EventReport, "", "", in.Text, detail); err != nil {
 			return err
 		}
+		summary := fmt.Sprintf("report %d; %s", rid, detail)
+		if within != nil {
+			more, err := within(ctx, tx, t, rid)
+			if err != nil {
+				return err
+			}
+			if more != "" {
+				summary += "; " + more
+			}
+		}
 		if err := s.rollUp(ctx, tx, t.ParentID, today); err != nil {
 			return err
 		}
-		if err := s.Audit.WriteTx(ctx, tx, a.entry("task.report", t.ID, fmt.Sprintf("report %d; %s", rid, detail))); err != nil {
+		if err := s.Audit.WriteTx(ctx, tx, a.entry("task.report", t.ID, summary)); err != nil {
 			return err
 		}
 		rep, err = scanReport(tx.QueryRowContext(ctx, `SELECT `+reportCols+` FROM task_reports WHERE id = ?`, rid))
