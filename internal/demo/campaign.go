@@ -87,16 +87,6 @@ type loader struct {
 // projects. tasks is the application's supervision service; the history
 // goes through a second service on the same database with a movable clock.
 func loadCampaign(ctx context.Context, tasks *supervise.Service, now time.Time, sup *auth.User, liaison *auth.User, people map[string][]*org.Person, units map[string]*org.Unit) (CampaignStats, error) {
-	if d := tasks.DB; d.Dialect == db.SQLite {
-		// Thousands of small transactions: on the one writer connection,
-		// commit without waiting for the disk each time (WAL with
-		// synchronous=NORMAL stays consistent; only a power cut during the
-		// load could lose its last transactions), and wait again after.
-		if _, err := d.W.ExecContext(ctx, `PRAGMA synchronous=NORMAL`); err != nil {
-			return CampaignStats{}, fmt.Errorf("demo: %w", err)
-		}
-		defer d.W.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous=FULL`)
-	}
 	clock := &simClock{t: now}
 	svc := supervise.New(tasks.DB, tasks.Audit, tasks.Cal, clock.Now)
 	svc.Loc, svc.Thresholds = tasks.Loc, tasks.Thresholds
@@ -138,6 +128,21 @@ func loadCampaign(ctx context.Context, tasks *supervise.Service, now time.Time, 
 		return l.stats, fmt.Errorf("demo: lights: %w", err)
 	}
 	return l.stats, nil
+}
+
+// fastWrites lets a demo load of thousands of small transactions commit
+// without waiting for the disk each time: on SQLite's one writer
+// connection, synchronous=NORMAL until restore puts FULL back. WAL with
+// NORMAL stays consistent; only a power cut during the load could lose its
+// last transactions, and a demo can be loaded again.
+func fastWrites(ctx context.Context, d *db.DB) (restore func(), err error) {
+	if d.Dialect != db.SQLite {
+		return func() {}, nil
+	}
+	if _, err := d.W.ExecContext(ctx, `PRAGMA synchronous=NORMAL`); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	return func() { d.W.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous=FULL`) }, nil
 }
 
 // after is d, or the first working day after it.
@@ -239,6 +244,8 @@ type job struct {
 	project    bool
 	// parent rolls up from subtasks and gets no reports of its own.
 	parent bool
+	// failLookBack fails the look-back after sign-off, reopening the task.
+	failLookBack bool
 }
 
 type step struct {
@@ -417,8 +424,15 @@ func (l *loader) play(j job) (*supervise.Task, error) {
 
 	// Milestones past their day are done on time, or for a late task a
 	// little late; a task with a late milestone keeps its last one open.
+	var cancelOn workday.Date
+	if j.fate == fateCancelled {
+		cancelOn = l.past(lastReport + 7)
+	}
 	var open []supervise.Milestone
 	for _, m := range t.Milestones {
+		if cancelOn != 0 && m.Due >= cancelOn {
+			continue
+		}
 		if m.Due <= l.yesterday || (finish != 0 && m.Due <= finish) {
 			open = append(open, m)
 		}
@@ -462,12 +476,49 @@ func (l *loader) play(j job) (*supervise.Task, error) {
 		}
 		add(finish, transition(lia, supervise.ActionSubmit, "", evidence))
 		if j.fate != fateSubmitted {
-			add(l.past(l.cal.AddWorkdays(finish, l.between(0, 2))), transition(l.sup, supervise.ActionSignOff, "", ""))
+			signed := l.past(l.cal.AddWorkdays(finish, l.between(0, 2)))
+			add(signed, transition(l.sup, supervise.ActionSignOff, "", ""))
+			l.lookBack(j, t, lia, signed, add)
 		}
 	case fateCancelled:
-		add(l.past(lastReport+7), transition(l.sup, supervise.ActionCancel, "工作内容已并入其他任务统筹推进", ""))
+		add(cancelOn, transition(l.sup, supervise.ActionCancel, "工作内容已并入其他任务统筹推进", ""))
 	}
 	return t, l.run(steps)
+}
+
+// lookBack decides the look-back (回头看) that signing off scheduled, once
+// its day has come: it passes, or for a task marked failLookBack it fails
+// with findings, which reopens the task, and the unit reports its rework.
+func (l *loader) lookBack(j job, t *supervise.Task, lia supervise.Actor, signed workday.Date, add func(workday.Date, func() error)) {
+	due := l.cal.AddWorkdays(signed, supervise.DefaultLookBackWorkdays)
+	if due >= l.yesterday {
+		return // still pending: on the reviewers' list
+	}
+	review := l.past(l.cal.AddWorkdays(due, l.between(0, 3)))
+	add(review, func() error {
+		lbs, _, err := l.svc.LookBacks(l.ctx, supervise.LookBackFilter{TaskID: t.ID, State: supervise.LookBackPending})
+		if err != nil || len(lbs) == 0 {
+			return fmt.Errorf("demo: look-back of %q: %d pending, %v", t.Title, len(lbs), err)
+		}
+		res := supervise.LookBackResult{Pass: true, Findings: "实地查看，成效巩固"}
+		if j.failLookBack {
+			res = supervise.LookBackResult{Findings: "整改措施未完全落实，部分问题出现反弹", NewDue: l.cal.AddWorkdays(review, 20)}
+		}
+		if _, err := l.svc.RecordLookBack(l.ctx, l.sup, lbs[0].ID, res); err != nil {
+			return fmt.Errorf("demo: look-back of %q: %w", t.Title, err)
+		}
+		return nil
+	})
+	if rework := l.cal.AddWorkdays(review, 2); j.failLookBack && rework <= l.yesterday {
+		add(rework, func() error {
+			pct := 60
+			if _, err := l.svc.Report(l.ctx, lia, t.ID, supervise.NewReport{Percent: &pct, Text: "针对回头看发现的问题制定整改清单，逐项整改中"}); err != nil {
+				return fmt.Errorf("demo: rework report %q: %w", t.Title, err)
+			}
+			l.stats.Reports++
+			return nil
+		})
+	}
 }
 
 // run plays steps in order of day (and of adding, within a day).
@@ -610,7 +661,7 @@ func (l *loader) plan() error {
 			if i%5 >= 3 {
 				cadence = deadline.CadenceMonthly
 			}
-			j := job{fate: f, created: created, returnOnce: f == fateDone && i%6 == 0, in: supervise.NewTask{
+			j := job{fate: f, created: created, returnOnce: f == fateDone && i%6 == 0, failLookBack: f == fateDone && i%7 == 4, in: supervise.NewTask{
 				Title: title, Area: area.Code, Source: supervise.SourcePlan, ParentID: parent.ID, Weight: 1 + i%3,
 				Description: CampaignName + "：" + area.Parent + "。",
 				Acceptance:  []string{"形成制度文件并印发实施", "完成既定目标，经督查科验收合格", "相关指标达到全省前列", "形成工作报告并通过评审"}[i%4],
@@ -669,7 +720,7 @@ func (l *loader) instructions() error {
 		}
 		name, _, _ := strings.Cut(leader, "（")
 		text := fmt.Sprintf("关于%s：请%s牵头，会同有关单位%s，于%s前报送办理结果。", topic.Topic, lead.Name, topic.Ask, due)
-		t, err := l.play(job{fate: f, created: issued, in: supervise.NewTask{
+		t, err := l.play(job{fate: f, created: issued, failLookBack: k%13 == 6, in: supervise.NewTask{
 			Title: "落实" + name + "关于" + topic.Topic + "的批示" + round, Area: topic.Area, Source: supervise.SourceInstruction,
 			Description: text, Acceptance: "按批示要求办结并报送办理结果", LeadUnitID: lead.ID, OwnerID: lead.Owner,
 			Start: issued, Due: due, Cadence: deadline.CadenceWeekly, Priority: supervise.PriorityUrgent,

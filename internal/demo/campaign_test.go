@@ -79,10 +79,19 @@ func TestDemoCampaign(t *testing.T) {
 	if n := count(`SELECT COUNT(*) FROM task_events WHERE at > ?`, now); n != 0 {
 		t.Errorf("%d events in the future", n)
 	}
-	for _, kind := range []string{"create", "assign", "accept", "report", "milestone_done", "submit", "sign_off", "return", "extension_approve", "extension_refuse", "cancel"} {
+	for _, kind := range []string{"create", "assign", "accept", "report", "milestone_done", "submit", "sign_off", "return", "extension_approve",
+		"extension_refuse", "cancel", "reopen", supervise.EventLookBackPass, supervise.EventLookBackFail} {
 		if n := count(`SELECT COUNT(*) FROM task_events WHERE kind = ?`, kind); n == 0 {
 			t.Errorf("no %s events", kind)
 		}
+	}
+
+	// Look-backs: decided once their day came, a few failed; the rest wait.
+	if n := count(`SELECT COUNT(*) FROM task_lookbacks WHERE state = 'passed'`); n < 30 {
+		t.Errorf("%d look-backs passed", n)
+	}
+	if n := count(`SELECT COUNT(*) FROM task_lookbacks WHERE state = 'pending' AND due_on < ?`, today.AddDays(-7).String()); n != 0 {
+		t.Errorf("%d look-backs left undecided more than a week after their day", n)
 	}
 
 	// The battle map: every light, in proportions an office would recognise.

@@ -240,6 +240,21 @@ func TestBrowserSuperviseJourney(t *testing.T) {
 	}
 	shot(t, ctx, "sv-battlemap-after")
 
+	// An instruction's chain (the demo's leaders' instructions).
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/instructions"), chromedp.WaitVisible(chromedp.CSS("main h1"))); err != nil {
+		t.Fatalf("instructions: %v", err)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#instruction-table tbody a").length`)); err == nil && n > 0 {
+		err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS("#instruction-table tbody a")),
+			chromedp.WaitVisible(chromedp.ID("chain-instruction")),
+		)
+		if err != nil {
+			t.Fatalf("open a chain: %v", err)
+		}
+		shot(t, ctx, "sv-chain")
+	}
+
 	// The big screen draws with ECharts under the strict CSP, and its
 	// figures come from the API.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1920, 1080)); err != nil {

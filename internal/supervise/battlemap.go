@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/deadline"
-	"github.com/biaogan/biaogan/internal/web"
 	"github.com/biaogan/biaogan/internal/workday"
 )
 
@@ -350,6 +350,7 @@ type boardEntry struct {
 	// rendered tables and timeline, the costly part of the page).
 	pmu  sync.Mutex
 	page *boardPage
+	json []byte // the API's answer, encoded once
 }
 
 // boardCache keeps battle maps until the database changes.
@@ -658,11 +659,30 @@ func (s *Service) apiBattleMap(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.BattleMap(r.Context(), f, lang(r))
+	e, err := s.boardEntry(r.Context(), f, lang(r))
 	if err != nil {
 		return err
 	}
-	return web.WriteJSON(w, http.StatusOK, b)
+	e.pmu.Lock()
+	body := e.json
+	if body == nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(e.b); err != nil {
+			e.pmu.Unlock()
+			return fmt.Errorf("supervise: encode battle map: %w", err)
+		}
+		body = buf.Bytes()
+		e.json = body
+	}
+	e.pmu.Unlock()
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(body)
+	return err
 }
 
 // ---- pages ----
@@ -716,6 +736,21 @@ type boardPage struct {
 	// Rendered once per cached map: the filter form, the matrix, the unit
 	// table (the page's many rows) and the timeline.
 	FilterHTML, MatrixHTML, UnitsHTML template.HTML
+	// The board shows the units of most concern; the print and ?units=all
+	// show every one.
+	UnitsTopHTML template.HTML
+	UnitsShown   int
+	UnitsAllURL  string
+	AllUnits     bool
+}
+
+// boardTopUnits is how many units the board page lists unless asked for all.
+const boardTopUnits = 30
+
+// unitsView is the data of the unit table fragment.
+type unitsView struct {
+	Lang     string
+	UnitRows []boardUnitRow
 }
 
 // drill is the task list showing what a count counted.
@@ -814,12 +849,18 @@ func (s *Service) buildBoardPage(ctx context.Context, b *Board, f BoardFilter, l
 		"done": l.light(deadline.LightDone), "lang": lang, "offline": pageText(lang, "sv.screen.offline")}
 	raw, _ := json.Marshal(labels)
 	d.Labels = string(raw)
+	d.UnitsShown = min(len(d.UnitRows), boardTopUnits)
+	v := f.Query()
+	v.Set("units", "all")
+	d.UnitsAllURL = "/battlemap?" + v.Encode() + "#bm-units-card"
 	for _, part := range []struct {
 		name string
 		dst  *template.HTML
-	}{{"bm-filter", &d.FilterHTML}, {"bm-matrix", &d.MatrixHTML}, {"bm-units", &d.UnitsHTML}} {
+		data any
+	}{{"bm-filter", &d.FilterHTML, d}, {"bm-matrix", &d.MatrixHTML, d}, {"bm-units", &d.UnitsHTML, unitsView{lang, d.UnitRows}},
+		{"bm-units", &d.UnitsTopHTML, unitsView{lang, d.UnitRows[:min(len(d.UnitRows), boardTopUnits)]}}} {
 		var buf strings.Builder
-		if err := boardParts.ExecuteTemplate(&buf, part.name, d); err != nil {
+		if err := boardParts.ExecuteTemplate(&buf, part.name, part.data); err != nil {
 			return nil, fmt.Errorf("supervise: render %s: %w", part.name, err)
 		}
 		*part.dst = template.HTML(buf.String())
@@ -834,6 +875,11 @@ func (s *Service) getBoard(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.boardPage(r)
 	if err != nil {
 		return err
+	}
+	if r.URL.Query().Get("units") == "all" {
+		all := *d // shared: copy before changing
+		all.AllUnits = true
+		d = &all
 	}
 	return s.ws().HTML(w, r, "battlemap_board.html", "nav.battlemap", d)
 }

@@ -233,12 +233,18 @@ func (s *Service) InstructionChain(ctx context.Context, id int64, lang string) (
 		return nil, err
 	}
 	reports := map[int64][]ChainReport{}
-	if err := s.eachRow(ctx, `SELECT id, task_id, reported_on, created_at, percent, text, created_by_name FROM task_reports WHERE task_id IN (`+in+`) ORDER BY id`, ids, func(scan func(...any) error) error {
+	reportBy := map[int64]int64{} // report → account
+	actorIDs := map[int64]bool{}
+	if err := s.eachRow(ctx, `SELECT id, task_id, reported_on, created_at, percent, text, created_by_name, created_by FROM task_reports WHERE task_id IN (`+in+`) ORDER BY id`, ids, func(scan func(...any) error) error {
 		var r ChainReport
 		var task int64
-		var pct *int64
-		if err := scan(&r.ID, &task, &r.ReportedOn, &r.At, &pct, &r.Text, &r.By); err != nil {
+		var pct, by *int64
+		if err := scan(&r.ID, &task, &r.ReportedOn, &r.At, &pct, &r.Text, &r.By, &by); err != nil {
 			return err
+		}
+		if by != nil {
+			reportBy[r.ID] = *by
+			actorIDs[*by] = true
 		}
 		if pct != nil {
 			p := int(*pct)
@@ -252,7 +258,6 @@ func (s *Service) InstructionChain(ctx context.Context, id int64, lang string) (
 		return nil, err
 	}
 	events := map[int64][]Event{}
-	actorIDs := map[int64]bool{}
 	if err := s.eachRow(ctx, `SELECT id, task_id, at, actor_id, actor, kind, from_state, to_state, note, detail FROM task_events WHERE task_id IN (`+in+`) ORDER BY id`, ids, func(scan func(...any) error) error {
 		var e Event
 		if err := scan(&e.ID, &e.TaskID, &e.At, &e.ActorID, &e.Actor, &e.Kind, &e.FromState, &e.ToState, &e.Note, &e.Detail); err != nil {
@@ -280,6 +285,11 @@ func (s *Service) InstructionChain(ctx context.Context, id int64, lang string) (
 			SubmittedAt: t.SubmittedAt, SignedOffAt: t.SignedOffAt, Reports: reports[t.ID], LookBacks: []ChainStep{}, Steps: []ChainStep{}}
 		if ct.Reports == nil {
 			ct.Reports = []ChainReport{}
+		}
+		for i := range ct.Reports {
+			if n := actors[reportBy[ct.Reports[i].ID]]; n != "" {
+				ct.Reports[i].By = n
+			}
 		}
 		for _, u := range coUnits[t.ID] {
 			ct.CoUnits = append(ct.CoUnits, Ref{ID: u, Name: units[u].Name})

@@ -101,6 +101,10 @@ func (s *Service) RegisterPages(ws *web.Server) error {
 		{"POST /tasks/{id}/milestones", auth.PermTasksRead, s.postMilestone},
 		{"POST /milestones/{id}/complete", auth.PermTasksRead, s.postMilestoneDone},
 		{"POST /tasks/{id}/attachments", auth.PermTasksRead, s.postAttachments},
+		{"POST /tasks/{id}/urge", auth.PermTasksWrite, s.postUrge},
+		{"POST /lookbacks/{id}/result", auth.PermTasksWrite, s.postLookBack},
+		{"GET /lookbacks", auth.PermTasksRead, s.getLookBacks},
+		{"GET /notices", auth.PermTasksRead, s.getNotices},
 		{"GET /attachments/{id}", auth.PermTasksRead, s.sendAttachment},
 		// Instructions.
 		{"GET /instructions", auth.PermTasksRead, s.getInstructions},
@@ -387,6 +391,9 @@ type listQuery struct {
 	// Board keeps the tasks the battle map counts (assigned, not
 	// cancelled), so a drill-down lists exactly what a count said.
 	Board bool
+	// Scope "open" (the default without other filters) leaves out signed
+	// off and cancelled tasks; "all" keeps them.
+	Scope string
 }
 
 func (q listQuery) values() url.Values {
@@ -399,6 +406,9 @@ func (q listQuery) values() url.Values {
 	}
 	if q.Board {
 		v.Set("board", "1")
+	}
+	if q.Scope != "" {
+		v.Set("scope", q.Scope)
 	}
 	return v
 }
@@ -422,6 +432,15 @@ func parseListQuery(q url.Values) listQuery {
 	if off, err := strconv.Atoi(q.Get("offset")); err == nil && off > 0 {
 		lq.Offset = off
 	}
+	switch q.Get("scope") {
+	case "open", "all":
+		lq.Scope = q.Get("scope")
+	default:
+		lq.Scope = "open"
+		if lq.Light != "" || lq.State != "" || lq.Board || lq.Overdue != nil {
+			lq.Scope = "all"
+		}
+	}
 	lq.Limit = taskPageSize
 	return lq
 }
@@ -442,6 +461,9 @@ func (s *Service) listPage(ctx context.Context, q listQuery) ([]*Task, int, erro
 	}
 	if q.Board {
 		more = append(more, "state NOT IN ('draft','cancelled')")
+	}
+	if q.Scope == "open" && q.State == "" {
+		more = append(more, "state NOT IN ('signed_off','cancelled')")
 	}
 	if len(more) > 0 {
 		if w == "" {
@@ -508,6 +530,7 @@ type listPage struct {
 	PrevURL, NextURL                               string
 	Areas, Units, Sources, Leaders, Lights, States []option
 	Key, Overdue, Board                            bool
+	Scope                                          string
 	CanCreate                                      bool
 	Filtered                                       bool
 	ClearURL                                       string
@@ -529,14 +552,15 @@ func (s *Service) getTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := listPage{Total: total, Key: q.Key, Overdue: q.Overdue != nil, Board: q.Board, CanCreate: viewerOf(r).supervisor,
+	d := listPage{Total: total, Key: q.Key, Overdue: q.Overdue != nil, Board: q.Board, Scope: q.Scope, CanCreate: viewerOf(r).supervisor,
 		Areas: l.areaOptions(q.Area, false), Units: l.unitOptions(idString(q.UnitID)), Sources: l.sourceOptions(string(q.Source)),
 		Leaders: stringOptions(leaders, q.Leader), Lights: l.lightOptions(string(q.Light)), States: l.stateOptions(string(q.State)), ClearURL: "/tasks"}
 	if d.Rows, err = s.rows(ctx, l, ts); err != nil {
 		return err
 	}
 	vals := q.values()
-	d.Filtered = len(vals) > 0
+	vals.Del("scope")
+	d.Filtered = len(vals) > 0 || q.Scope != "open"
 	if len(ts) > 0 {
 		d.From, d.To = q.Offset+1, q.Offset+len(ts)
 	}
@@ -724,6 +748,23 @@ type extView struct {
 	Pending                           bool
 }
 
+type reminderView struct {
+	At, Kind, Message, By string
+	Recipients            int
+}
+
+type lookBackView struct {
+	ID                                     int64
+	Due, Reviewer, State, Findings, NewDue string
+	DecidedBy, DecidedAt                   string
+	Pending                                bool
+}
+
+type noticeView struct {
+	No, Level, LevelLabel, IssuedOn, Text, To string
+	Overdue                                   int
+}
+
 type eventView struct {
 	At, Actor, Label, From, To, Note, Detail string
 	Kind                                     string
@@ -746,6 +787,9 @@ type detailPage struct {
 	Extensions                           []extView
 	Pending                              *extView
 	Events                               []eventView
+	Reminders                            []reminderView
+	LookBacks                            []lookBackView
+	Notices                              []noticeView
 	BaselineMoved                        bool
 	IsProject                            bool
 	Planned, Completed                   string
@@ -756,6 +800,7 @@ type detailPage struct {
 	CanReopen, CanReport, CanExtend           bool
 	CanDecide, CanMilestone, CanUpload        bool
 	CanDecompose, Supervisor, LeadUnitMember  bool
+	CanUrge, CanLookBack                      bool
 
 	Err    formErr
 	Banner bool // the error belongs to a form not shown to this viewer
@@ -931,6 +976,9 @@ func (s *Service) renderTask(w http.ResponseWriter, r *http.Request, status int,
 		}
 		d.Events = append(d.Events, ev)
 	}
+	if err := s.taskFollowUp(ctx, lang, d); err != nil {
+		return err
+	}
 	allowed := func(a Action) bool { return slices.Contains(dt.Allowed, a) }
 	unit := d.LeadUnitMember
 	d.CanAssign = v.supervisor && allowed(ActionAssign)
@@ -947,11 +995,16 @@ func (s *Service) renderTask(w http.ResponseWriter, r *http.Request, status int,
 	d.CanMilestone = (v.supervisor || unit) && t.State.Open()
 	d.CanUpload = (v.supervisor || unit) && t.State.Open()
 	d.CanDecompose = v.supervisor && t.State.Open() && t.State != StateSubmitted
+	d.CanUrge = v.supervisor && (t.State == StateAssigned || t.State == StateAccepted || t.State == StateInProgress)
+	for _, lb := range d.LookBacks {
+		d.CanLookBack = d.CanLookBack || (v.supervisor && lb.Pending && t.State == StateSignedOff)
+	}
 	// An error of a form the viewer is not shown goes at the top.
 	if fe.Text != "" {
 		shown := map[string]bool{"assign": d.CanAssign, "accept": d.CanAccept, "start": d.CanStart, "submit": d.CanSubmit,
 			"sign_off": d.CanSignOff, "return": d.CanReturn, "cancel": d.CanCancel, "reopen": d.CanReopen, "extension": d.CanExtend,
-			"decision": d.CanDecide, "milestone": d.CanMilestone, "milestone_done": d.CanMilestone, "attach": d.CanUpload}
+			"decision": d.CanDecide, "milestone": d.CanMilestone, "milestone_done": d.CanMilestone, "attach": d.CanUpload,
+			"urge": d.CanUrge, "lookback": d.CanLookBack}
 		d.Banner = !shown[fe.Form]
 	}
 	page := s.ws().NewPage(r, "nav.supervise", d)
@@ -1206,6 +1259,9 @@ func (s *Service) getReport(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.Task(r.Context(), id)
 	if err != nil {
 		return err
+	}
+	if !viewerOf(r).actsFor(t.LeadUnitID) {
+		return errNotYourUnit
 	}
 	return s.renderReport(w, r, http.StatusOK, id, reportForm{Percent: strconv.Itoa(t.Progress)}, map[string]string{}, "")
 }
@@ -1551,4 +1607,225 @@ func (s *Service) postNewTask(w http.ResponseWriter, r *http.Request) error {
 		return s.renderTaskForm(w, r, status, form, errs, "")
 	}
 	return done(w, r, taskPath(t.ID), "created")
+}
+
+// ---- follow-up: reminders, supervision notices, look-backs ----
+
+// taskFollowUp adds what the reminders and look-backs (reminders.go,
+// lookback.go) recorded about the task to its page.
+func (s *Service) taskFollowUp(ctx context.Context, lang string, d *detailPage) error {
+	id := d.T.ID
+	rems, err := s.TaskReminders(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, rm := range rems {
+		d.Reminders = append(d.Reminders, reminderView{At: s.localTime(rm.SentAt), Kind: pageText(lang, "sv.rem."+rm.Kind), Message: rm.Message,
+			By: rm.SentByName, Recipients: rm.Recipients})
+	}
+	lbs, _, err := s.LookBacks(ctx, LookBackFilter{TaskID: id, Limit: 50})
+	if err != nil {
+		return err
+	}
+	for _, lb := range lbs {
+		d.LookBacks = append(d.LookBacks, s.lookBackView(lang, lb))
+	}
+	ns, _, err := s.Notices(ctx, NoticeFilter{TaskID: id, Limit: 20, Lang: lang})
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		d.Notices = append(d.Notices, noticeView{No: n.No, Level: string(n.Level), LevelLabel: n.Level.Text().In(lang), IssuedOn: n.IssuedOn.String(),
+			Text: n.Text, To: strings.Join(n.AddressedTo, "、"), Overdue: n.OverdueWorkdays})
+	}
+	return nil
+}
+
+func (s *Service) lookBackView(lang string, lb LookBack) lookBackView {
+	v := lookBackView{ID: lb.ID, Due: lb.Due.String(), Reviewer: lb.ReviewerName, State: pageText(lang, "sv.lb."+string(lb.State)),
+		Findings: lb.Findings, NewDue: lb.NewDue.String(), DecidedBy: lb.DecidedByName, Pending: lb.State == LookBackPending}
+	if lb.DecidedAt != nil {
+		v.DecidedAt = s.localTime(*lb.DecidedAt)
+	}
+	return v
+}
+
+func (s *Service) postUrge(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return apperr.BadRequest("bad_form", "表单无法解析 / the form could not be read")
+	}
+	if _, err := s.Urge(r.Context(), actor(r), id, r.PostForm.Get("message")); err != nil {
+		return s.refused(w, r, id, "urge", r.PostForm, err)
+	}
+	return done(w, r, taskPath(id), "urged")
+}
+
+func (s *Service) postLookBack(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return apperr.BadRequest("bad_form", "表单无法解析 / the form could not be read")
+	}
+	ctx := r.Context()
+	lb, err := s.LookBack(ctx, id)
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	in := LookBackResult{Findings: f.Get("findings")}
+	switch f.Get("result") {
+	case "pass":
+		in.Pass = true
+	case "fail":
+		if in.NewDue, err = parseDate("new_due", f.Get("new_due")); err != nil {
+			return s.refused(w, r, lb.TaskID, "lookback", f, err)
+		}
+	default:
+		return s.refused(w, r, lb.TaskID, "lookback", f, invalid("result", "请选择通过或未通过", "choose pass or fail"))
+	}
+	if _, err := s.RecordLookBack(ctx, actor(r), id, in); err != nil {
+		return s.refused(w, r, lb.TaskID, "lookback", f, err)
+	}
+	return done(w, r, taskPath(lb.TaskID), "lookback")
+}
+
+type lookBackRow struct {
+	lookBackView
+	TaskID                 int64
+	Title, Unit, SignedOff string
+}
+
+type lookBacksPage struct {
+	Due              bool
+	Rows             []lookBackRow
+	Total, From, To  int
+	PrevURL, NextURL string
+}
+
+// GET /lookbacks: the look-backs due (?all=1: every one).
+func (s *Service) getLookBacks(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	lang := pageLang(r)
+	q := r.URL.Query()
+	offset, _ := strconv.Atoi(q.Get("offset"))
+	offset = max(offset, 0)
+	d := lookBacksPage{Due: q.Get("all") == ""}
+	lbs, total, err := s.LookBacks(ctx, LookBackFilter{Due: d.Due, Limit: taskPageSize, Offset: offset})
+	if err != nil {
+		return err
+	}
+	l, err := s.labels(ctx, lang)
+	if err != nil {
+		return err
+	}
+	for _, lb := range lbs {
+		d.Rows = append(d.Rows, lookBackRow{lookBackView: s.lookBackView(lang, lb), TaskID: lb.TaskID, Title: lb.TaskTitle,
+			Unit: l.unit(lb.LeadUnitID), SignedOff: lb.SignedOffOn.String()})
+	}
+	d.Total = total
+	if len(lbs) > 0 {
+		d.From, d.To = offset+1, offset+len(lbs)
+	}
+	link := func(off int) string {
+		v := url.Values{}
+		if !d.Due {
+			v.Set("all", "1")
+		}
+		if off > 0 {
+			v.Set("offset", strconv.Itoa(off))
+		}
+		if len(v) == 0 {
+			return "/lookbacks"
+		}
+		return "/lookbacks?" + v.Encode()
+	}
+	if offset > 0 {
+		d.PrevURL = link(max(offset-taskPageSize, 0))
+	}
+	if offset+len(lbs) < total {
+		d.NextURL = link(offset + taskPageSize)
+	}
+	return s.ws().HTML(w, r, "task_lookbacks.html", "sv.lookbacks.title", d)
+}
+
+type noticeRow struct {
+	noticeView
+	TaskID      int64
+	Title, Unit string
+}
+
+type noticesPage struct {
+	Rows             []noticeRow
+	Units            []option
+	Levels           []option
+	Total, From, To  int
+	PrevURL, NextURL string
+	Filtered         bool
+}
+
+// GET /notices: supervision notices (督办单), newest first.
+func (s *Service) getNotices(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	lang := pageLang(r)
+	q := r.URL.Query()
+	f := NoticeFilter{Limit: taskPageSize, Lang: lang}
+	if n, err := strconv.ParseInt(q.Get("unit"), 10, 64); err == nil && n > 0 {
+		f.UnitID = n
+	}
+	switch lv := deadline.Level(q.Get("level")); lv {
+	case deadline.LevelBlue, deadline.LevelYellow, deadline.LevelRed:
+		f.Level = lv
+	}
+	if off, err := strconv.Atoi(q.Get("offset")); err == nil && off > 0 {
+		f.Offset = off
+	}
+	ns, total, err := s.Notices(ctx, f)
+	if err != nil {
+		return err
+	}
+	l, err := s.labels(ctx, lang)
+	if err != nil {
+		return err
+	}
+	d := noticesPage{Total: total, Units: l.unitOptions(idString(f.UnitID)), Filtered: f.UnitID != 0 || f.Level != ""}
+	for _, lv := range []deadline.Level{deadline.LevelBlue, deadline.LevelYellow, deadline.LevelRed} {
+		d.Levels = append(d.Levels, option{Value: string(lv), Label: lv.Text().In(lang), Selected: lv == f.Level})
+	}
+	for _, n := range ns {
+		d.Rows = append(d.Rows, noticeRow{noticeView: noticeView{No: n.No, Level: string(n.Level), LevelLabel: n.Level.Text().In(lang),
+			IssuedOn: n.IssuedOn.String(), Text: n.Text, To: strings.Join(n.AddressedTo, "、"), Overdue: n.OverdueWorkdays},
+			TaskID: n.TaskID, Title: n.TaskTitle, Unit: l.unit(n.UnitID)})
+	}
+	if len(ns) > 0 {
+		d.From, d.To = f.Offset+1, f.Offset+len(ns)
+	}
+	link := func(off int) string {
+		v := url.Values{}
+		if f.UnitID != 0 {
+			v.Set("unit", strconv.FormatInt(f.UnitID, 10))
+		}
+		if f.Level != "" {
+			v.Set("level", string(f.Level))
+		}
+		if off > 0 {
+			v.Set("offset", strconv.Itoa(off))
+		}
+		if len(v) == 0 {
+			return "/notices"
+		}
+		return "/notices?" + v.Encode()
+	}
+	if f.Offset > 0 {
+		d.PrevURL = link(max(f.Offset-taskPageSize, 0))
+	}
+	if f.Offset+len(ns) < total {
+		d.NextURL = link(f.Offset + taskPageSize)
+	}
+	return s.ws().HTML(w, r, "task_notices.html", "sv.notices.title", d)
 }

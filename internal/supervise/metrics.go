@@ -3,7 +3,6 @@ package supervise
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/deadline"
@@ -317,30 +316,13 @@ func (s *Service) metricReportPunctuality(ctx context.Context, q db.Querier, p m
 	return v, nil
 }
 
-// metricLookBackPassRate counts the look-backs (回头看, table task_lookbacks
-// of migration 0004) decided as passed or failed whose planned day falls
-// in the period. Until that migration is applied there is nothing to
-// measure and every unit is left out (no values, not zeros).
+// metricLookBackPassRate counts the look-backs (回头看, lookback.go) decided
+// as passed or failed whose planned day falls in the period so far; those
+// superseded or still pending do not count.
 func (s *Service) metricLookBackPassRate(ctx context.Context, q db.Querier, p metric.Period) (metric.Values, error) {
-	if ok, err := metricTableExists(ctx, q, "task_lookbacks"); err != nil || !ok {
-		return metric.Values{}, err
-	}
 	return metricRates(ctx, q, `SELECT t.lead_unit_id, COUNT(*), SUM(CASE WHEN l.state = 'passed' THEN 1 ELSE 0 END)
 		FROM task_lookbacks l JOIN tasks t ON t.id = l.task_id
 		WHERE l.state IN ('passed','failed') AND l.due_on BETWEEN ? AND ? GROUP BY t.lead_unit_id`, p.Start, p.Until())
-}
-
-// metricTableExists reports whether the schema has the table.
-func metricTableExists(ctx context.Context, q db.Querier, name string) (bool, error) {
-	query := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
-	if q.D() == db.Postgres {
-		query = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`
-	}
-	var n int
-	if err := q.QueryRowContext(ctx, query, name).Scan(&n); err != nil {
-		return false, fmt.Errorf("supervise: look for table %s: %w", name, err)
-	}
-	return n > 0, nil
 }
 
 func (s *Service) metricExtensionRate(ctx context.Context, q db.Querier, p metric.Period) (metric.Values, error) {

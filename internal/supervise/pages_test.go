@@ -229,7 +229,7 @@ func TestPagesRenderForEveryRole(t *testing.T) {
 	for _, c := range []struct{ path, role string }{
 		{"/tasks", "sysadmin"}, {"/battlemap", "sysadmin"}, {"/battlemap/screen", "sysadmin"}, {"/battlemap/print", "sysadmin"},
 		{"/tasks/new", "lia_a"}, {"/tasks/new", "leader"}, {"/tasks/mine", "sup"}, {"/tasks/mine", "viewer"},
-		{fmt.Sprintf("/tasks/%d/report", t1.ID), "sup"}, {fmt.Sprintf("/tasks/%d/report", t1.ID), "leader"},
+		{fmt.Sprintf("/tasks/%d/report", t1.ID), "sup"}, {fmt.Sprintf("/tasks/%d/report", t1.ID), "leader"}, {fmt.Sprintf("/tasks/%d/report", t1.ID), "lia_b"},
 		{"/instructions", "sysadmin"},
 	} {
 		if r := p.get(c.path, c.role, ""); r.Status != http.StatusForbidden {
@@ -744,6 +744,12 @@ func TestBattleMapCounts(t *testing.T) {
 	if !strings.Contains(string(r.Body), "逾期一") || strings.Contains(string(r.Body), "逾期二") || !strings.Contains(string(r.Body), "第 1–1 条，共 1 条") {
 		t.Errorf("drill-down\n%s", snippet(r.Body))
 	}
+	if b := string(p.get("/battlemap?units=all", "leader", "en").Body); !strings.Contains(b, `id="bm-units"`) || !strings.Contains(b, "信息科") {
+		t.Error("the board with every unit lacks the unit table")
+	}
+	if b := string(p.get("/battlemap/print", "leader", "").Body); !strings.Contains(b, "/static/supervise/print.css") || !strings.Contains(b, `<svg class="gantt"`) {
+		t.Error("the print page lacks its A3 stylesheet or the timeline")
+	}
 	// The page shows the same figures and the Gantt with a today line.
 	page := string(p.get("/battlemap", "leader", "").Body)
 	for _, want := range []string{`id="bm-red">2<`, `id="bm-done">2<`, `class="g-today"`, `<svg class="gantt"`, "逾期一"} {
@@ -860,5 +866,61 @@ func TestPagesRoutesDocumented(t *testing.T) {
 	}
 	if missing := p.ws.Messages.Missing(); len(missing) > 0 {
 		t.Errorf("messages missing a translation: %v", missing)
+	}
+}
+
+// TestFollowUpPages: a supervisor urges from the task page, records a
+// failed look-back there (which reopens the task), and finds the work on
+// the look-back and notice lists.
+func TestFollowUpPages(t *testing.T) {
+	p := newPagesEnv(t)
+	tk := p.inProgress(p.newTask("需要督促"))
+	path := fmt.Sprintf("/tasks/%d", tk.ID)
+	r := p.post(path+"/urge", "sup", url.Values{"message": {" "}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), `id="err-urge"`) {
+		t.Fatalf("urge without a message: %d", r.Status)
+	}
+	if r := p.post(path+"/urge", "lia_a", url.Values{"message": {"x"}}); r.Status != http.StatusForbidden {
+		t.Fatalf("urge by a liaison: %d", r.Status)
+	}
+	p.wantRedirect(p.post(path+"/urge", "sup", url.Values{"message": {"请本周内报送进展"}}), path+"?msg=flash.sv.urged")
+	if b := string(p.get(path, "viewer", "").Body); !strings.Contains(b, "请本周内报送进展") || !strings.Contains(b, `id="follow-up"`) {
+		t.Fatal("the task page lacks the urge")
+	}
+	p.report(tk, 100)
+	p.transition(p.liaison(p.unitA), tk.ID, supervise.ActionSubmit, "")
+	p.wantRedirect(p.post(path+"/sign-off", "sup", nil), path)
+	var lb int64
+	if err := p.d.QueryRowContext(p.ctx, `SELECT id FROM task_lookbacks WHERE task_id = ?`, tk.ID).Scan(&lb); err != nil {
+		t.Fatalf("no look-back scheduled at sign-off: %v", err)
+	}
+	if b := string(p.get(path, "sup", "").Body); !strings.Contains(b, `id="form-lookback"`) {
+		t.Fatal("the supervisor sees no look-back form on a signed-off task")
+	}
+	if b := string(p.get(path, "viewer", "").Body); strings.Contains(b, `id="form-lookback"`) {
+		t.Fatal("a viewer sees the look-back form")
+	}
+	lbPath := fmt.Sprintf("/lookbacks/%d/result", lb)
+	r = p.post(lbPath, "sup", url.Values{"result": {"fail"}, "new_due": {"2026-04-30"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), `id="err-lookback"`) {
+		t.Fatalf("a failed look-back without findings: %d", r.Status)
+	}
+	p.wantRedirect(p.post(lbPath, "sup", url.Values{"result": {"fail"}, "findings": {"台账不全"}, "new_due": {"2026-04-30"}}), path+"?msg=flash.sv.lookback")
+	if got := p.task(tk.ID); got.State != supervise.StateInProgress || got.Due.String() != "2026-04-30" {
+		t.Fatalf("after a failed look-back: %s due %s", got.State, got.Due)
+	}
+	for _, pg := range []string{"/lookbacks?all=1", "/notices", "/lookbacks"} {
+		for _, lang := range []string{"zh-CN", "en"} {
+			r := p.get(pg, "leader", lang)
+			if r.Status != 200 || rawKey.Match(r.Body) {
+				t.Fatalf("%s (%s): %d %s", pg, lang, r.Status, rawKey.Find(r.Body))
+			}
+		}
+	}
+	if b := string(p.get("/lookbacks?all=1", "sup", "").Body); !strings.Contains(b, "需要督促") || !strings.Contains(b, "台账不全") {
+		t.Error("the look-back list lacks the task")
+	}
+	if r := p.get("/lookbacks", "sysadmin", ""); r.Status != http.StatusForbidden {
+		t.Errorf("look-backs for a sysadmin: %d", r.Status)
 	}
 }

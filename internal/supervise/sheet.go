@@ -581,6 +581,8 @@ var xlEventNames = map[string]string{
 	string(ActionSignOff): "销号", string(ActionReturn): "退回", string(ActionCancel): "撤销", string(ActionReopen): "重新办理",
 	EventReport: "报送进展", EventMilestoneAdd: "新增节点", EventMilestoneDone: "节点完成", EventExtensionRequest: "申请延期",
 	EventExtensionApprove: "同意延期", EventExtensionRefuse: "不同意延期", EventSubtaskAdd: "分解子任务",
+	EventAttach: "上传附件", EventUrge: "催办", EventNotice: "督办单", EventLookBackPlan: "回头看安排", EventLookBackPass: "回头看通过",
+	EventLookBackFail: "回头看未通过",
 }
 
 func xlEventName(kind string) string {
@@ -963,7 +965,7 @@ func (s *Service) RegisterSheets(ws *web.Server) error {
 	ws.Messages.Add(planMessagesZH, planMessagesEN)
 	h := &sheetHandlers{s: s, ws: ws}
 	ws.Handle("GET /tasks/template.xlsx", auth.PermTasksWrite, h.template)
-	ws.Handle("GET /tasks/import", auth.PermTasksWrite, h.planImportPage)
+	ws.Handle("GET /tasks/import", auth.PermTasksWrite, h.importForm)
 	ws.Handle("POST /tasks/import", auth.PermTasksWrite, h.importPost)
 	ws.Handle("POST /api/v1/tasks/import", auth.PermTasksWrite, h.apiImport)
 	ws.Handle("GET /tasks/export/battlemap.xlsx", auth.PermTasksRead, h.battleMap)
@@ -1022,7 +1024,7 @@ type planImportPage struct {
 	Errors  []planErrView
 }
 
-func (h *sheetHandlers) planImportPage(w http.ResponseWriter, r *http.Request) error {
+func (h *sheetHandlers) importForm(w http.ResponseWriter, r *http.Request) error {
 	return h.ws.HTML(w, r, "task_import.html", "taskimport.title", planImportPage{})
 }
 
