@@ -26,6 +26,7 @@ func runServe(c *ctx, args []string) error {
 		return err
 	}
 	defer a.DB.Close()
+	defer a.Tasks.ClosePages() // before the database closes
 	log := a.Log
 
 	if cfg.Demo {

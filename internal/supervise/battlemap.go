@@ -332,7 +332,7 @@ func (s *Service) boardEntry(ctx context.Context, f BoardFilter, lang string) (*
 }
 
 // boardCacheSize bounds the cached maps (filters × languages).
-const boardCacheSize = 64
+const boardCacheSize = 32
 
 type boardKey struct {
 	f     BoardFilter
@@ -803,7 +803,7 @@ func (s *Service) buildBoardPage(ctx context.Context, b *Board, f BoardFilter, l
 	}
 	d := &boardPage{B: b, Lang: lang, Key: f.Key, Filtered: !f.Empty(), Areas: l.areaOptions(f.Area, false), Units: l.unitOptions(idString(f.UnitID)),
 		Sources: l.sourceOptions(string(f.Source)), Leaders: stringOptions(leaders, f.Leader), Lights: l.lightOptions(string(f.Light)),
-		Generated: s.localTime(b.GeneratedAt), Today: b.Today.String(), TimelineShown: len(b.Timeline), TimelineTotal: b.TimelineTotal,
+		Generated: s.localTime(b.GeneratedAt), Today: b.Today.String(), TimelineShown: min(len(b.Timeline), ganttRows), TimelineTotal: b.TimelineTotal,
 		OverdueURL: drill(f, "overdue", "1")}
 	if q := f.Query().Encode(); q != "" {
 		d.Query = "?" + q
@@ -900,10 +900,13 @@ func (s *Service) getPrint(w http.ResponseWriter, r *http.Request) error {
 	return s.ws().HTML(w, r, "battlemap_print.html", "sv.print.title", d)
 }
 
+// ganttRows bounds the rows drawn on the pages (the JSON keeps them all).
+const ganttRows = 300
+
 // ganttSVG draws the timeline as an SVG (no script, no inline style: the
 // page's stylesheet colours it by class). Each row links to its task.
 func ganttSVG(b *Board, lang string) template.HTML {
-	items := b.Timeline
+	items := b.Timeline[:min(len(b.Timeline), ganttRows)]
 	if len(items) == 0 {
 		return ""
 	}

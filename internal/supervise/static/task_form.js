@@ -37,7 +37,7 @@
           owner.add(new Option(p.name + (p.title ? "（" + p.title + "）" : ""), String(p.id)));
           n++;
         });
-        if (n > 0) { owner.options[0].textContent = "—"; }
+        if (n > 0) { owner.options[0].textContent = owner.getAttribute("data-choose") || ""; }
         if (n === 1) { owner.selectedIndex = 1; }
       }).catch(function () { /* the server lists them after submitting */ });
     });
