@@ -395,7 +395,14 @@ func listTasks(ctx context.Context, q db.Querier, f Filter, today workday.Date) 
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks`+w, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("supervise: count tasks: %w", err)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+taskCols+` FROM tasks`+w+` ORDER BY due_on IS NULL, due_on, id LIMIT ? OFFSET ?`,
+	// Tasks without a due date yet (relative due, still draft) come first on
+	// both engines; written so SQLite can walk the due-date index instead of
+	// sorting every matching row.
+	order := ` ORDER BY due_on, id`
+	if q.D() == db.Postgres {
+		order = ` ORDER BY due_on NULLS FIRST, id`
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+taskCols+` FROM tasks`+w+order+` LIMIT ? OFFSET ?`,
 		append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("supervise: list tasks: %w", err)
