@@ -2,16 +2,17 @@ package supervise
 
 // Reminders (催办), a supervisor's urge (督促) and supervision notices (督办单).
 //
-// The scheduler runs RemindPass and EscalatePass; each reads only the open
-// tasks whose planned day (tasks.remind_on, tasks.notice_on; indexed) has
-// come, sends what is due in the caller's transaction and plans the next
-// day. What was sent is recorded with a unique key (task_reminders: task,
-// due date, reminder key; supervision_notices: task, due date, level), so a
-// pass repeated after a restart or by a second instance sends nothing twice;
-// on PostgreSQL the tasks a pass works on are locked (FOR UPDATE SKIP
-// LOCKED), so two passes at once share the work instead of doubling it. A
-// new due date (an approved extension, a reopening) starts both plans over
-// (trigger tasks_plan_reset of migration 0004).
+// The scheduler runs RemindPass and EscalatePass; each reads only the
+// active tasks whose planned day (task_plans.remind_on, notice_on; indexed)
+// has come, sends what is due in the caller's transaction and plans the
+// next day. What was sent is recorded with a unique key (task_reminders:
+// task, due date, reminder key; supervision_notices: task, due date, level),
+// so a pass repeated after a restart or by a second instance sends nothing
+// twice; on PostgreSQL the rows a pass works on are locked (FOR UPDATE SKIP
+// LOCKED) and the two passes take turns (an advisory lock). Triggers of
+// migration 0004 keep task_plans in step with tasks: a row per task, active
+// while the lead unit is on it, and a new due date (an approved extension,
+// a reopening) starts both plans over.
 //
 // Messages go to the inbox and the outbox through a Notifier that app wires
 // (supervise does not import notify). Recipients are read from the
@@ -20,6 +21,7 @@ package supervise
 // account), and at red also to the leader in charge.
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -86,11 +88,6 @@ const planLock = 727101
 // neverDay is the planned day of a task with nothing more to send.
 const neverDay = "9999-12-31"
 
-// remindable is the condition of the passes and of their partial indexes
-// (tasks_remind_on, tasks_notice_on): tasks the lead unit is working on.
-// A submitted task waits for the supervisor, not for the unit.
-const remindable = `state IN ('assigned','accepted','in_progress')`
-
 // A statement carries at most maxStmtRows rows and maxStmtParams
 // parameters (below SQLite's 32766 and PostgreSQL's 65535).
 const (
@@ -138,7 +135,8 @@ type taskPlan struct {
 	last string
 }
 
-// storePlans writes (onCol, lastCol) for many tasks in few statements.
+// storePlans writes (onCol, lastCol) of task_plans for many tasks in few
+// statements.
 func storePlans(ctx context.Context, tx *db.Tx, onCol, lastCol string, plans []taskPlan) error {
 	return batchesOf(plans, 3, func(ps []taskPlan) error {
 		args := make([]any, 0, len(ps)*3)
@@ -146,7 +144,7 @@ func storePlans(ctx context.Context, tx *db.Tx, onCol, lastCol string, plans []t
 			args = append(args, p.id, p.on, p.last)
 		}
 		q := `WITH v(id, plan_on, plan_last) AS (VALUES ` + valuesRows(len(ps), 3, true) + `)
-			UPDATE tasks SET ` + onCol + ` = v.plan_on, ` + lastCol + ` = v.plan_last FROM v WHERE tasks.id = v.id`
+			UPDATE task_plans SET ` + onCol + ` = v.plan_on, ` + lastCol + ` = v.plan_last FROM v WHERE task_plans.task_id = v.id`
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("supervise: store %s: %w", onCol, err)
 		}
@@ -299,20 +297,26 @@ type planTask struct {
 	instruction int64
 }
 
-// dueTasks reads the remindable tasks whose planned day in onCol has come,
-// locking them on PostgreSQL: a change waiting for one sees the new plan,
-// and a task a change holds is skipped (the next pass takes it) so a pass
-// never waits for people.
+// dueTasks reads the active tasks (assigned, accepted, in progress: a
+// submitted task waits for the supervisor, not for the unit) whose planned
+// day in task_plans.onCol has come, by the partial index on it. On
+// PostgreSQL it locks the plan and the task: a change waiting for one sees
+// the new plan, and a task a change holds is skipped (the next pass takes
+// it) so a pass never waits for people.
 func dueTasks(ctx context.Context, tx *db.Tx, onCol, lastCol string, today workday.Date) ([]planTask, error) {
-	q := `SELECT id, title, lead_unit_id, due_on, ` + lastCol + `, COALESCE(instruction_id, 0) FROM tasks
-		WHERE ` + remindable + ` AND ` + onCol + ` <= ? ORDER BY id`
+	q := `SELECT t.id, t.title, t.lead_unit_id, t.due_on, p.` + lastCol + `, COALESCE(t.instruction_id, 0)
+		FROM task_plans p JOIN tasks t ON t.id = p.task_id
+		WHERE p.active AND p.` + onCol + ` <= ?` // no ORDER BY: SQLite would scan by key instead of the index
 	if tx.D() == db.Postgres {
 		// The reminder and escalation passes take turns (they would
 		// otherwise skip each other's rows), whichever instance runs them.
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, planLock); err != nil {
 			return nil, fmt.Errorf("supervise: wait for the plan lock: %w", err)
 		}
-		q += ` FOR UPDATE SKIP LOCKED`
+		// The task too: what a pass writes refers to it (reminders,
+		// notices, timeline), and it must not wait for a change that in
+		// turn waits for the plan.
+		q += ` FOR UPDATE OF p, t SKIP LOCKED`
 	}
 	rows, err := tx.QueryContext(ctx, q, today)
 	if err != nil {
@@ -327,7 +331,11 @@ func dueTasks(ctx context.Context, tx *db.Tx, onCol, lastCol string, today workd
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b planTask) int { return cmp.Compare(a.id, b.id) })
+	return out, nil
 }
 
 type reminderSend struct {

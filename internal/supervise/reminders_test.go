@@ -195,7 +195,7 @@ func TestRemindersAfterDowntimeSendOnlyTheLatest(t *testing.T) {
 		t.Fatal(err)
 	}
 	var remindOn, key string
-	if err := r.d.QueryRowContext(r.ctx, `SELECT remind_on, remind_key FROM tasks WHERE id = ?`, task.ID).Scan(&remindOn, &key); err != nil {
+	if err := r.d.QueryRowContext(r.ctx, `SELECT remind_on, remind_key FROM task_plans WHERE task_id = ?`, task.ID).Scan(&remindOn, &key); err != nil {
 		t.Fatal(err)
 	}
 	if remindOn != "" || key != "" {
@@ -206,7 +206,7 @@ func TestRemindersAfterDowntimeSendOnlyTheLatest(t *testing.T) {
 	if got := r.keys(task.ID, "auto"); !slices.Equal(got, []string{"overdue-3", "before-3"}) {
 		t.Fatalf("after the extension: %v", got)
 	}
-	if err := r.d.QueryRowContext(r.ctx, `SELECT remind_on FROM tasks WHERE id = ?`, task.ID).Scan(&remindOn); err != nil || remindOn != "2026-05-19" {
+	if err := r.d.QueryRowContext(r.ctx, `SELECT remind_on FROM task_plans WHERE task_id = ?`, task.ID).Scan(&remindOn); err != nil || remindOn != "2026-05-19" {
 		t.Fatalf("next reminder planned on %q (%v), want 2026-05-19", remindOn, err)
 	}
 	// Closed tasks are left alone.
@@ -538,9 +538,9 @@ func benchReminderPass(b *testing.B, spread int, warm bool) {
 	// Each run starts from the same state; statistics and (on PostgreSQL)
 	// vacuum as autovacuum would keep them.
 	reset := func() {
-		qs := []string{`DELETE FROM task_reminders`, `DELETE FROM notifications`, `DELETE FROM outbox`, `UPDATE tasks SET remind_on = '', remind_key = ''`}
+		qs := []string{`DELETE FROM task_reminders`, `DELETE FROM notifications`, `DELETE FROM outbox`, `UPDATE task_plans SET remind_on = '', remind_key = ''`}
 		if d.Dialect == db.Postgres {
-			qs = append(qs, `VACUUM ANALYZE tasks`, `VACUUM ANALYZE task_reminders`, `VACUUM ANALYZE notifications`, `VACUUM ANALYZE outbox`)
+			qs = append(qs, `VACUUM ANALYZE tasks`, `VACUUM ANALYZE task_plans`, `VACUUM ANALYZE task_reminders`, `VACUUM ANALYZE notifications`, `VACUUM ANALYZE outbox`)
 		} else {
 			qs = append(qs, `ANALYZE`)
 		}

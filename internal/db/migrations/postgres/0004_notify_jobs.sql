@@ -61,32 +61,43 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_status ON outbox(status, id);
 
--- Where each open task stands in its reminder and escalation plans. The
--- passes read only tasks whose next day (remind_on, notice_on) has come;
--- '' means "not planned yet". A new due date starts both plans over.
-ALTER TABLE tasks ADD COLUMN remind_on TEXT NOT NULL DEFAULT '';
-ALTER TABLE tasks ADD COLUMN remind_key TEXT NOT NULL DEFAULT '';
-ALTER TABLE tasks ADD COLUMN notice_on TEXT NOT NULL DEFAULT '';
-ALTER TABLE tasks ADD COLUMN notice_level TEXT NOT NULL DEFAULT '' CHECK (notice_level IN ('','blue','yellow','red'));
 -- Look-back plan: working days after sign-off (NULL: the default, 20) and
 -- the reviewer (NULL: the supervisor who signs off).
 ALTER TABLE tasks ADD COLUMN lookback_workdays INTEGER;
 ALTER TABLE tasks ADD COLUMN lookback_reviewer_id BIGINT REFERENCES users(id) ON DELETE SET NULL;
-CREATE INDEX tasks_remind_on ON tasks(remind_on) WHERE state IN ('assigned','accepted','in_progress');
-CREATE INDEX tasks_notice_on ON tasks(notice_on) WHERE state IN ('assigned','accepted','in_progress');
 
-CREATE FUNCTION tasks_plan_reset() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Where each task stands in its reminder and escalation plans: one narrow
+-- row per task, kept by the triggers below, so the passes read only the
+-- active tasks whose next day (remind_on, notice_on; '' = not planned yet)
+-- has come and move those days forward without rewriting the wide task
+-- rows. active: assigned, accepted or in progress (the lead unit is on it).
+-- A new due date starts both plans over.
+CREATE TABLE task_plans (
+	task_id BIGINT PRIMARY KEY REFERENCES tasks(id) ON DELETE CASCADE,
+	active BOOLEAN NOT NULL DEFAULT FALSE,
+	remind_on TEXT NOT NULL DEFAULT '',
+	remind_key TEXT NOT NULL DEFAULT '',
+	notice_on TEXT NOT NULL DEFAULT '',
+	notice_level TEXT NOT NULL DEFAULT '' CHECK (notice_level IN ('','blue','yellow','red'))
+);
+CREATE INDEX task_plans_remind_on ON task_plans(remind_on) WHERE active;
+CREATE INDEX task_plans_notice_on ON task_plans(notice_on) WHERE active;
+INSERT INTO task_plans (task_id, active) SELECT id, state IN ('assigned','accepted','in_progress') FROM tasks;
+
+CREATE FUNCTION tasks_plan_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	IF NEW.due_on IS DISTINCT FROM OLD.due_on THEN
-		NEW.remind_on := '';
-		NEW.remind_key := '';
-		NEW.notice_on := '';
-		NEW.notice_level := '';
+	IF TG_OP = 'INSERT' THEN
+		INSERT INTO task_plans (task_id, active) VALUES (NEW.id, NEW.state IN ('assigned','accepted','in_progress'));
+	ELSIF NEW.due_on IS DISTINCT FROM OLD.due_on THEN
+		UPDATE task_plans SET active = NEW.state IN ('assigned','accepted','in_progress'),
+			remind_on = '', remind_key = '', notice_on = '', notice_level = '' WHERE task_id = NEW.id;
+	ELSIF NEW.state IS DISTINCT FROM OLD.state THEN
+		UPDATE task_plans SET active = NEW.state IN ('assigned','accepted','in_progress') WHERE task_id = NEW.id;
 	END IF;
-	RETURN NEW;
+	RETURN NULL;
 END $$;
-CREATE TRIGGER tasks_plan_reset BEFORE UPDATE OF due_on ON tasks
-	FOR EACH ROW EXECUTE FUNCTION tasks_plan_reset();
+CREATE TRIGGER tasks_plan_sync AFTER INSERT OR UPDATE OF state, due_on ON tasks
+	FOR EACH ROW EXECUTE FUNCTION tasks_plan_sync();
 
 -- 催办: automatic reminders (at most one per task, due date and key) and a
 -- supervisor's manual urges.

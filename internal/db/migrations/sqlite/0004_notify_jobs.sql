@@ -61,24 +61,42 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_status ON outbox(status, id);
 
--- Where each open task stands in its reminder and escalation plans. The
--- passes read only tasks whose next day (remind_on, notice_on) has come;
--- '' means "not planned yet". A new due date starts both plans over.
-ALTER TABLE tasks ADD COLUMN remind_on TEXT NOT NULL DEFAULT '';
-ALTER TABLE tasks ADD COLUMN remind_key TEXT NOT NULL DEFAULT '';
-ALTER TABLE tasks ADD COLUMN notice_on TEXT NOT NULL DEFAULT '';
-ALTER TABLE tasks ADD COLUMN notice_level TEXT NOT NULL DEFAULT '' CHECK (notice_level IN ('','blue','yellow','red'));
 -- Look-back plan: working days after sign-off (NULL: the default, 20) and
 -- the reviewer (NULL: the supervisor who signs off).
 ALTER TABLE tasks ADD COLUMN lookback_workdays INTEGER;
 ALTER TABLE tasks ADD COLUMN lookback_reviewer_id INTEGER REFERENCES users(id) ON DELETE SET NULL;
-CREATE INDEX tasks_remind_on ON tasks(remind_on) WHERE state IN ('assigned','accepted','in_progress');
-CREATE INDEX tasks_notice_on ON tasks(notice_on) WHERE state IN ('assigned','accepted','in_progress');
 
-CREATE TRIGGER tasks_plan_reset AFTER UPDATE OF due_on ON tasks
+-- Where each task stands in its reminder and escalation plans: one narrow
+-- row per task, kept by the triggers below, so the passes read only the
+-- active tasks whose next day (remind_on, notice_on; '' = not planned yet)
+-- has come and move those days forward without rewriting the wide task
+-- rows. active: assigned, accepted or in progress (the lead unit is on it).
+-- A new due date starts both plans over.
+CREATE TABLE task_plans (
+	task_id INTEGER PRIMARY KEY REFERENCES tasks(id) ON DELETE CASCADE,
+	active BOOLEAN NOT NULL DEFAULT FALSE,
+	remind_on TEXT NOT NULL DEFAULT '',
+	remind_key TEXT NOT NULL DEFAULT '',
+	notice_on TEXT NOT NULL DEFAULT '',
+	notice_level TEXT NOT NULL DEFAULT '' CHECK (notice_level IN ('','blue','yellow','red'))
+);
+CREATE INDEX task_plans_remind_on ON task_plans(remind_on) WHERE active;
+CREATE INDEX task_plans_notice_on ON task_plans(notice_on) WHERE active;
+INSERT INTO task_plans (task_id, active) SELECT id, state IN ('assigned','accepted','in_progress') FROM tasks;
+
+CREATE TRIGGER tasks_plan_insert AFTER INSERT ON tasks
+BEGIN
+	INSERT INTO task_plans (task_id, active) VALUES (NEW.id, NEW.state IN ('assigned','accepted','in_progress'));
+END;
+CREATE TRIGGER tasks_plan_state AFTER UPDATE OF state ON tasks
+WHEN OLD.state IS NOT NEW.state
+BEGIN
+	UPDATE task_plans SET active = NEW.state IN ('assigned','accepted','in_progress') WHERE task_id = NEW.id;
+END;
+CREATE TRIGGER tasks_plan_due AFTER UPDATE OF due_on ON tasks
 WHEN OLD.due_on IS NOT NEW.due_on
 BEGIN
-	UPDATE tasks SET remind_on = '', remind_key = '', notice_on = '', notice_level = '' WHERE id = NEW.id;
+	UPDATE task_plans SET remind_on = '', remind_key = '', notice_on = '', notice_level = '' WHERE task_id = NEW.id;
 END;
 
 -- 催办: automatic reminders (at most one per task, due date and key) and a
