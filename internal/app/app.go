@@ -122,6 +122,20 @@ func New(cfg *config.Config, d *db.DB, log *slog.Logger, opt Options) (*App, err
 		return nil, fmt.Errorf("app: admin: %w", err)
 	}
 
+	// From 1 December, warn the admins when next year's holidays are missing.
+	ws.AddBanner(func(ctx context.Context, p *auth.Principal, lang string) string {
+		if !p.Can(auth.PermSystemConfig) && !p.Can("workday.admin") {
+			return ""
+		}
+		year, missing := a.Cal.MissingNextYear(workday.FromTime(now(), cfg.Location))
+		if !missing {
+			return ""
+		}
+		return ws.Messages.T(lang, "workday.missing_next_year", year, year)
+	})
+	ws.Messages.Add(map[string]string{"workday.missing_next_year": "尚无 %d 年的法定节假日与调休数据：工作日暂按周一至周五计算。请在国务院办公厅发布 %d 年放假安排后，通过 PUT /api/v1/workdays/years/{year} 录入。"},
+		map[string]string{"workday.missing_next_year": "No public-holiday data for %d yet: working days fall back to Monday–Friday. Enter the State Council's %d holiday schedule (PUT /api/v1/workdays/years/{year}) once it is published."})
+
 	// Modules still to come show in the navigation so people know where
 	// they will live.
 	for i, k := range []string{"nav.benchmark", "nav.assess", "nav.appeal"} {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/biaogan/biaogan/internal/app"
 	"github.com/biaogan/biaogan/internal/audit"
@@ -320,5 +321,40 @@ func TestSecureCookiesAndHSTSBehindTLS(t *testing.T) {
 	c := rec.Result().Cookies()
 	if len(c) != 1 || !c[0].Secure || !c[0].HttpOnly || c[0].SameSite != http.SameSiteLaxMode || !strings.HasPrefix(c[0].Name, "__Host-") {
 		t.Fatalf("session cookie %+v", c)
+	}
+}
+
+func TestNextYearHolidayWarningFromDecember(t *testing.T) {
+	for _, tc := range []struct {
+		day  time.Time
+		role auth.Role
+		want bool
+	}{
+		{time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC), auth.RoleSysAdmin, true},
+		{time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC), auth.RoleViewer, false},
+		{time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC), auth.RoleSysAdmin, false},
+	} {
+		cfg := &config.Config{TZ: "Asia/Shanghai", Lang: "zh-CN", LogLevel: "info", PasswordPolicy: "level3", PasswordMaxAgeDays: -1, LoginPerMinute: 20, DataDir: t.TempDir()}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		day := tc.day
+		a, err := app.New(cfg, dbtest.Open(t), slog.New(slog.DiscardHandler), app.Options{Auth: cheap(), Now: func() time.Time { return day }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := a.Auth.CreateUser(context.Background(), audit.Entry{Actor: "test"}, auth.NewUser{Username: "u1", Password: "Walk-the-routes-1", Roles: []auth.Role{tc.role}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret, _ := a.Auth.CreateSession(context.Background(), u, "", "")
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: secret})
+		rec := httptest.NewRecorder()
+		a.Handler().ServeHTTP(rec, req)
+		got := strings.Contains(rec.Body.String(), "尚无 2027 年的法定节假日")
+		if rec.Code != 200 || got != tc.want {
+			t.Errorf("%s as %s: status %d, warning shown %v, want %v", tc.day.Format("2006-01-02"), tc.role, rec.Code, got, tc.want)
+		}
 	}
 }

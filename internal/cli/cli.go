@@ -50,6 +50,7 @@ func init() {
 		{"backup", "backup FILE", "write a consistent copy of the SQLite database (safe while the server runs)", runBackup},
 		{"restore", "restore FILE --data DIR", "restore a backup into an empty data directory, after checking it", runRestore},
 		{"audit", "audit verify|prune --before YYYY-MM-DD", "verify the audit log's hash chain, or prune records older than 184 days", runAudit},
+		{"workday", "workday add DATE N | between A B | check YEAR", "Chinese working days (holidays and 调休 included)", runWorkday},
 		{"demo", "demo [--data DIR] [--db URL]", "fill an empty database with the demo city office", runDemo},
 		{"version", "version", "print the version", func(c *ctx, _ []string) error { fmt.Fprintln(c.stdout, "biaogan", app.Version); return nil }},
 	}
@@ -111,6 +112,11 @@ func (c *ctx) flags(name string, cfg *config.Config) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
+		// A negative number ("workday add 2026-01-05 -3") is an argument, not a flag.
+		for len(args) > 0 && isNegativeNumber(args[0]) {
+			pos = append(pos, args[0])
+			args = args[1:]
+		}
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
@@ -161,3 +167,15 @@ func oneOf(s string, opts ...string) bool {
 }
 
 func joinOr(opts ...string) string { return strings.Join(opts, " or ") }
+
+func isNegativeNumber(s string) bool {
+	if len(s) < 2 || s[0] != '-' {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -165,3 +165,24 @@ func TestMigrateStatus(t *testing.T) {
 		t.Fatalf("migrate --status: %d %q", code, out)
 	}
 }
+
+func TestWorkdayCommands(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	// 2025 National Day: Oct 1–8 off, Sat Oct 11 an adjusted working day.
+	code, out, errs := run(t, nil, "workday", "add", "2025-09-30", "1", "--data", data)
+	if code != 0 || strings.TrimSpace(out) != "2025-10-09" {
+		t.Fatalf("add across National Day: %d %q %q", code, out, errs)
+	}
+	if code, out, _ := run(t, nil, "workday", "add", "2025-10-09", "-1", "--data", data); code != 0 || strings.TrimSpace(out) != "2025-09-30" {
+		t.Fatalf("add back: %d %q", code, out)
+	}
+	if code, out, _ := run(t, nil, "workday", "between", "2025-10-09", "2025-10-11", "--data", data); code != 0 || strings.TrimSpace(out) != "2" {
+		t.Fatalf("between with the adjusted Saturday: %d %q", code, out)
+	}
+	if code, out, _ := run(t, nil, "workday", "check", "2026", "--data", data); code != 0 || !strings.Contains(out, "2026") {
+		t.Fatalf("check: %d %q", code, out)
+	}
+	if code, _, errs := run(t, nil, "workday", "add", "2025-13-01", "1", "--data", data); code != 2 || !strings.Contains(errs, "DATE") {
+		t.Fatalf("bad date: %d %q", code, errs)
+	}
+}

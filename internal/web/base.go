@@ -27,6 +27,13 @@ type StatFunc func(ctx context.Context, p *auth.Principal) (Stat, bool)
 // UnitNamer names a unit for the home page (wired by app to org).
 type UnitNamer func(ctx context.Context, id int64) string
 
+// BannerFunc returns a warning to show on every page for the viewer, or ""
+// for none (e.g. next year's holiday data is missing).
+type BannerFunc func(ctx context.Context, p *auth.Principal, lang string) string
+
+// AddBanner adds a page-wide warning.
+func (s *Server) AddBanner(f BannerFunc) { s.banners = append(s.banners, f) }
+
 // AddStat adds a home-page figure.
 func (s *Server) AddStat(f StatFunc) { s.stats = append(s.stats, f) }
 

@@ -114,6 +114,7 @@ type Page struct {
 	Flash   string
 	Error   string
 	Nav     []NavView
+	Banners []string
 	Version string
 	HTMX    bool
 	ECharts bool
@@ -146,6 +147,11 @@ func (s *Server) NewPage(r *http.Request, titleKey string, data any) *Page {
 		p.Flash = p.T(m)
 	}
 	if p.User != nil {
+		for _, f := range s.banners {
+			if b := f(r.Context(), p.User, p.Lang); b != "" {
+				p.Banners = append(p.Banners, b)
+			}
+		}
 		items := slices.Clone(s.nav)
 		sort.SliceStable(items, func(i, j int) bool { return items[i].Order < items[j].Order })
 		for _, it := range items {

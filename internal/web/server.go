@@ -79,6 +79,7 @@ type Server struct {
 
 	mux      *http.ServeMux
 	stats    []StatFunc
+	banners  []BannerFunc
 	routes   []Route
 	nav      []NavItem
 	limiter  *ipLimiter
