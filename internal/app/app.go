@@ -113,6 +113,10 @@ func New(cfg *config.Config, d *db.DB, log *slog.Logger, opt Options) (*App, err
 		return nil, fmt.Errorf("app: supervise pages: %w", err)
 	}
 
+	if err := a.Tasks.RegisterWorkdayPages(ws); err != nil {
+		return nil, fmt.Errorf("app: supervise pages: %w", err)
+	}
+
 	if err := a.wireJobs(ws); err != nil {
 		return nil, err
 	}

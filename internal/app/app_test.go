@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"github.com/biaogan/biaogan/internal/config"
 	"github.com/biaogan/biaogan/internal/db/dbtest"
 	"github.com/biaogan/biaogan/internal/web"
+	"github.com/biaogan/biaogan/internal/workday"
 )
 
 func cheap() *auth.Settings {
@@ -356,5 +358,40 @@ func TestNextYearHolidayWarningFromDecember(t *testing.T) {
 		if rec.Code != 200 || got != tc.want {
 			t.Errorf("%s as %s: status %d, warning shown %v, want %v", tc.day.Format("2006-01-02"), tc.role, rec.Code, got, tc.want)
 		}
+	}
+}
+
+func TestWorkdayYearUploadPage(t *testing.T) {
+	a := newApp(t)
+	users := usersByRole(t, a)
+	secret, _ := a.Auth.CreateSession(context.Background(), users[auth.RoleSysAdmin], "", "")
+	upload := func(year, body string) *httptest.ResponseRecorder {
+		var buf strings.Builder
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("year", year)
+		fw, _ := mw.CreateFormFile("file", "2027.json")
+		io.WriteString(fw, body)
+		mw.Close()
+		req := httptest.NewRequest("POST", "/workdays", strings.NewReader(buf.String()))
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: secret})
+		rec := httptest.NewRecorder()
+		a.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	bad := upload("2027", `{"year": 2027, "papers": [], "days": [{"name": "元旦", "date": "2027-13-01", "isOffDay": true}]}`)
+	if bad.Code != http.StatusUnprocessableEntity || !strings.Contains(bad.Body.String(), "days[0].date") {
+		t.Fatalf("bad date: %d %s", bad.Code, bad.Body.String())
+	}
+	if a.Cal.HasYear(2027) {
+		t.Fatal("a refused upload stored the year")
+	}
+	good := upload("2027", `{"year": 2027, "papers": [], "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}`)
+	if good.Code != http.StatusSeeOther {
+		t.Fatalf("good upload: %d %s", good.Code, good.Body.String())
+	}
+	if !a.Cal.HasYear(2027) || a.Cal.IsWorkday(workday.MustParseDate("2027-01-01")) {
+		t.Fatal("uploaded year not in force")
 	}
 }

@@ -60,7 +60,11 @@ func (s *Service) StoreYear(ctx context.Context, actor audit.Entry, year int, r 
 		if field == "" {
 			field = "body"
 		}
-		return workday.Year{}, invalid(field, "假日数据有误："+ye.Msg, "bad year data: "+ye.Msg)
+		where := ye.Msg
+		if ye.Field != "" {
+			where = ye.Field + ": " + ye.Msg
+		}
+		return workday.Year{}, invalid(field, "假日数据有误："+where, "bad year data: "+where)
 	}
 	if err != nil {
 		return workday.Year{}, err
