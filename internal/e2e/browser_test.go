@@ -147,7 +147,9 @@ func TestBrowserSupervisorJourney(t *testing.T) {
 		}
 	}
 	shot(t, ctx, "units")
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("lang-switch")), chromedp.WaitVisible(chromedp.ID("unit-tree"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("lang-switch")),
+		// The tree is on the old page too: wait for the English one.
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] #unit-tree`))); err != nil {
 		t.Fatalf("switch language: %v", err)
 	}
 	title, err := chromedp.Run(ctx, chromedp.Title())
