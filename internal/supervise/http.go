@@ -386,25 +386,20 @@ func parseWan(field, v string) (*int64, error) {
 // listQuery is the task list's filter.
 type listQuery struct {
 	Filter
-	Leader string
-	Key    bool
-	// Board keeps the tasks the battle map counts (assigned, not
-	// cancelled), so a drill-down lists exactly what a count said.
-	Board bool
 	// Scope "open" (the default without other filters) leaves out signed
 	// off and cancelled tasks; "all" keeps them.
 	Scope string
 }
 
 func (q listQuery) values() url.Values {
-	v := BoardFilter{Area: q.Area, UnitID: q.UnitID, Source: q.Source, Leader: q.Leader, Light: q.Light, Key: q.Key}.Query()
+	v := BoardFilter{Area: q.Area, UnitID: q.UnitID, Source: q.Source, Leader: q.Leader, Light: q.Light, Key: q.KeyProjects}.Query()
 	if q.State != "" {
 		v.Set("state", string(q.State))
 	}
 	if q.Overdue != nil && *q.Overdue {
 		v.Set("overdue", "1")
 	}
-	if q.Board {
+	if q.OnBoard {
 		v.Set("board", "1")
 	}
 	if q.Scope != "" {
@@ -418,7 +413,7 @@ func (q listQuery) values() url.Values {
 func parseListQuery(q url.Values) listQuery {
 	var lq listQuery
 	if bf, err := ParseBoardFilter(q); err == nil {
-		lq.Area, lq.UnitID, lq.Source, lq.Leader, lq.Light, lq.Key = bf.Area, bf.UnitID, bf.Source, bf.Leader, bf.Light, bf.Key
+		lq.Area, lq.UnitID, lq.Source, lq.Leader, lq.Light, lq.KeyProjects = bf.Area, bf.UnitID, bf.Source, bf.Leader, bf.Light, bf.Key
 	}
 	if st := State(q.Get("state")); st.Valid() {
 		lq.State = st
@@ -427,7 +422,7 @@ func parseListQuery(q url.Values) listQuery {
 		lq.Overdue = &b
 	}
 	if b, err := strconv.ParseBool(q.Get("board")); err == nil {
-		lq.Board = b
+		lq.OnBoard = b
 	}
 	if off, err := strconv.Atoi(q.Get("offset")); err == nil && off > 0 {
 		lq.Offset = off
@@ -437,7 +432,7 @@ func parseListQuery(q url.Values) listQuery {
 		lq.Scope = q.Get("scope")
 	default:
 		lq.Scope = "open"
-		if lq.Light != "" || lq.State != "" || lq.Board || lq.Overdue != nil {
+		if lq.Light != "" || lq.State != "" || lq.OnBoard || lq.Overdue != nil {
 			lq.Scope = "all"
 		}
 	}
@@ -445,51 +440,10 @@ func parseListQuery(q url.Values) listQuery {
 	return lq
 }
 
-// listPage lists tasks for the list page: the API's filters plus leader,
-// key projects and "on the battle map".
+// listPage lists tasks for the list page with the one list query.
 func (s *Service) listPage(ctx context.Context, q listQuery) ([]*Task, int, error) {
-	if err := s.ensureFresh(ctx); err != nil {
-		return nil, 0, err
-	}
-	w, args := listWhere(q.Filter, s.Today())
-	var more []string
-	if q.Leader != "" {
-		more, args = append(more, "instruction_id IN (SELECT id FROM instructions WHERE leader = ?)"), append(args, q.Leader)
-	}
-	if q.Key {
-		more = append(more, "source = 'project'")
-	}
-	if q.Board {
-		more = append(more, "state NOT IN ('draft','cancelled')")
-	}
-	if q.Scope == "open" && q.State == "" {
-		more = append(more, "state NOT IN ('signed_off','cancelled')")
-	}
-	if len(more) > 0 {
-		if w == "" {
-			w = " WHERE " + strings.Join(more, " AND ")
-		} else {
-			w += " AND " + strings.Join(more, " AND ")
-		}
-	}
-	var total int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks`+w, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("supervise: count tasks: %w", err)
-	}
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+taskCols+` FROM tasks`+w+` ORDER BY due_on IS NULL, due_on, id LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("supervise: list tasks: %w", err)
-	}
-	defer rows.Close()
-	var out []*Task
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("supervise: scan task: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, total, rows.Err()
+	q.OpenOnly = q.Scope == "open" && q.State == ""
+	return s.List(ctx, q.Filter)
 }
 
 // taskRow is a task in a list.
@@ -552,7 +506,7 @@ func (s *Service) getTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := listPage{Total: total, Key: q.Key, Overdue: q.Overdue != nil, Board: q.Board, Scope: q.Scope, CanCreate: viewerOf(r).supervisor,
+	d := listPage{Total: total, Key: q.KeyProjects, Overdue: q.Overdue != nil, Board: q.OnBoard, Scope: q.Scope, CanCreate: viewerOf(r).supervisor,
 		Areas: l.areaOptions(q.Area, false), Units: l.unitOptions(idString(q.UnitID)), Sources: l.sourceOptions(string(q.Source)),
 		Leaders: stringOptions(leaders, q.Leader), Lights: l.lightOptions(string(q.Light)), States: l.stateOptions(string(q.State)), ClearURL: "/tasks"}
 	if d.Rows, err = s.rows(ctx, l, ts); err != nil {
@@ -1075,14 +1029,10 @@ func taskPath(id int64) string { return "/tasks/" + strconv.FormatInt(id, 10) }
 // postAction performs a lifecycle action from the task page.
 func (s *Service) postAction(act Action) web.Handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, err := web.PathID(r, "id")
+		id, f, err := idAndForm(r)
 		if err != nil {
 			return err
 		}
-		if err := r.ParseForm(); err != nil {
-			return apperr.BadRequest("bad_form", "表单无法解析 / the form could not be read")
-		}
-		f := r.PostForm
 		req := TransitionRequest{Action: act, Reason: f.Get("reason"), Evidence: f.Get("evidence")}
 		if act == ActionReopen {
 			if req.Due, err = parseDate("due", f.Get("due")); err != nil {
@@ -1097,14 +1047,10 @@ func (s *Service) postAction(act Action) web.Handler {
 }
 
 func (s *Service) postExtension(w http.ResponseWriter, r *http.Request) error {
-	id, err := web.PathID(r, "id")
+	id, f, err := idAndForm(r)
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return apperr.BadRequest("bad_form", "表单无法解析 / the form could not be read")
-	}
-	f := r.PostForm
 	due, err := parseDate("new_due", f.Get("new_due"))
 	if err == nil {
 		_, err = s.RequestExtension(r.Context(), actor(r), id, NewExtension{Reason: f.Get("reason"), NewDue: due})
@@ -1116,14 +1062,10 @@ func (s *Service) postExtension(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) postDecision(w http.ResponseWriter, r *http.Request) error {
-	id, err := web.PathID(r, "id")
+	id, f, err := idAndForm(r)
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return apperr.BadRequest("bad_form", "表单无法解析 / the form could not be read")
-	}
-	f := r.PostForm
 	ctx := r.Context()
 	ext, err := loadExtension(ctx, s.DB, id)
 	if err != nil {
@@ -1144,14 +1086,10 @@ func (s *Service) postDecision(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) postMilestone(w http.ResponseWriter, r *http.Request) error {
-	id, err := web.PathID(r, "id")
+	id, f, err := idAndForm(r)
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return apperr.BadRequest("bad_form", "表单无法解析 / the form could not be read")
-	}
-	f := r.PostForm
 	due, err := parseDate("due", f.Get("due"))
 	if err == nil {
 		_, err = s.AddMilestone(r.Context(), actor(r), id, NewMilestone{Name: f.Get("name"), Due: due})
@@ -1163,14 +1101,10 @@ func (s *Service) postMilestone(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) postMilestoneDone(w http.ResponseWriter, r *http.Request) error {
-	id, err := web.PathID(r, "id")
+	id, f, err := idAndForm(r)
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return apperr.BadRequest("bad_form", "表单无法解析 / the form could not be read")
-	}
-	f := r.PostForm
 	ctx := r.Context()
 	m, err := loadMilestone(ctx, s.DB, id)
 	if err != nil {
@@ -1651,33 +1585,26 @@ func (s *Service) lookBackView(lang string, lb LookBack) lookBackView {
 }
 
 func (s *Service) postUrge(w http.ResponseWriter, r *http.Request) error {
-	id, err := web.PathID(r, "id")
+	id, f, err := idAndForm(r)
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return apperr.BadRequest("bad_form", "表单无法解析 / the form could not be read")
-	}
-	if _, err := s.Urge(r.Context(), actor(r), id, r.PostForm.Get("message")); err != nil {
-		return s.refused(w, r, id, "urge", r.PostForm, err)
+	if _, err := s.Urge(r.Context(), actor(r), id, f.Get("message")); err != nil {
+		return s.refused(w, r, id, "urge", f, err)
 	}
 	return done(w, r, taskPath(id), "urged")
 }
 
 func (s *Service) postLookBack(w http.ResponseWriter, r *http.Request) error {
-	id, err := web.PathID(r, "id")
+	id, f, err := idAndForm(r)
 	if err != nil {
 		return err
-	}
-	if err := r.ParseForm(); err != nil {
-		return apperr.BadRequest("bad_form", "表单无法解析 / the form could not be read")
 	}
 	ctx := r.Context()
 	lb, err := s.LookBack(ctx, id)
 	if err != nil {
 		return err
 	}
-	f := r.PostForm
 	in := LookBackResult{Findings: f.Get("findings")}
 	switch f.Get("result") {
 	case "pass":
@@ -1828,4 +1755,17 @@ func (s *Service) getNotices(w http.ResponseWriter, r *http.Request) error {
 		d.NextURL = link(f.Offset + taskPageSize)
 	}
 	return s.ws().HTML(w, r, "task_notices.html", "sv.notices.title", d)
+}
+
+// idAndForm reads the {id} path value and the posted form every action
+// form starts with.
+func idAndForm(r *http.Request) (int64, url.Values, error) {
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := r.ParseForm(); err != nil {
+		return 0, nil, apperr.BadRequest("bad_form", "表单无法解析 / the form could not be read")
+	}
+	return id, r.PostForm, nil
 }

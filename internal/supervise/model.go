@@ -475,6 +475,15 @@ type Filter struct {
 	ParentID int64
 	// Overdue: nil for all, true for past due and not signed off, false
 	// for the rest.
-	Overdue       *bool
+	Overdue *bool
+	// Leader keeps tasks from this leader's instructions.
+	Leader string
+	// KeyProjects keeps key projects (source project).
+	KeyProjects bool
+	// OnBoard keeps what the battle map counts (not draft, not cancelled),
+	// so a drill-down lists exactly what a count said.
+	OnBoard bool
+	// OpenOnly leaves out signed-off and cancelled tasks.
+	OpenOnly      bool
 	Limit, Offset int
 }

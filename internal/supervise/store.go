@@ -383,6 +383,18 @@ func listWhere(f Filter, today workday.Date) (string, []any) {
 		}
 		where, args = append(where, cond), append(args, today)
 	}
+	if f.Leader != "" {
+		where, args = append(where, "instruction_id IN (SELECT id FROM instructions WHERE leader = ?)"), append(args, f.Leader)
+	}
+	if f.KeyProjects {
+		where = append(where, "source = 'project'")
+	}
+	if f.OnBoard {
+		where = append(where, "state NOT IN ('draft','cancelled')")
+	}
+	if f.OpenOnly {
+		where = append(where, "state NOT IN ('signed_off','cancelled')")
+	}
 	if len(where) == 0 {
 		return "", nil
 	}
