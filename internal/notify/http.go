@@ -58,25 +58,9 @@ type handlers struct {
 
 const pageSize = 30
 
-// apiLang is the language of an API answer: the lang cookie, else the first
-// Accept-Language tag, else the server's default.
-func apiLang(r *http.Request) string {
-	if c, err := r.Cookie("lang"); err == nil && web.NormLang(c.Value) != "" {
-		return web.NormLang(c.Value)
-	}
-	if al := r.Header.Get("Accept-Language"); al != "" {
-		tag, _, _ := strings.Cut(al, ",")
-		tag, _, _ = strings.Cut(tag, ";")
-		tag = strings.ToLower(strings.TrimSpace(tag))
-		switch {
-		case strings.HasPrefix(tag, "en"):
-			return "en"
-		case strings.HasPrefix(tag, "zh"):
-			return "zh-CN"
-		}
-	}
-	return web.Lang(r.Context())
-}
+// apiLang is the request's language (the platform reads the cookie, or
+// Accept-Language for API clients).
+func apiLang(r *http.Request) string { return web.Lang(r.Context()) }
 
 func parseBool(field, v string) (bool, error) {
 	switch v {

@@ -74,25 +74,9 @@ func actor(r *http.Request) Actor {
 	return ActorOf(web.PrincipalFrom(r.Context()), web.ClientIP(r))
 }
 
-// lang is the language of light reasons: the lang cookie, else the first
-// Accept-Language tag (API clients), else the server's default.
-func lang(r *http.Request) string {
-	if c, err := r.Cookie("lang"); err == nil && web.NormLang(c.Value) != "" {
-		return web.NormLang(c.Value)
-	}
-	if al := r.Header.Get("Accept-Language"); al != "" {
-		tag, _, _ := strings.Cut(al, ",")
-		tag, _, _ = strings.Cut(tag, ";")
-		tag = strings.ToLower(strings.TrimSpace(tag))
-		switch {
-		case strings.HasPrefix(tag, "en"):
-			return "en"
-		case strings.HasPrefix(tag, "zh"):
-			return "zh-CN"
-		}
-	}
-	return web.Lang(r.Context())
-}
+// lang is the request's language (the platform reads the cookie, or
+// Accept-Language for API clients).
+func lang(r *http.Request) string { return web.Lang(r.Context()) }
 
 // parseDate reads an optional YYYY-MM-DD field, naming it when malformed.
 func parseDate(field, v string) (workday.Date, error) {

@@ -87,6 +87,12 @@ func (s *Server) identify(next http.Handler) http.Handler {
 		lang := s.Cfg.DefaultLang
 		if c, err := r.Cookie("lang"); err == nil && NormLang(c.Value) != "" {
 			lang = NormLang(c.Value)
+		} else if strings.HasPrefix(r.URL.Path, "/api/") {
+			// API clients have no language cookie; pages keep the office's
+			// default whatever the browser says.
+			if l := acceptLang(r.Header.Get("Accept-Language")); l != "" {
+				lang = l
+			}
 		}
 		ctx = context.WithValue(ctx, langKey, lang)
 		if p != nil {
@@ -253,4 +259,18 @@ func (s *Server) AllowLogin(r *http.Request) error {
 	}
 	return &apperr.Error{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAt: time.Now().Add(10 * time.Second),
 		Message: "尝试过于频繁，请稍后再试 / too many attempts; wait a moment"}
+}
+
+// acceptLang maps the first Accept-Language tag to a supported language.
+func acceptLang(h string) string {
+	tag, _, _ := strings.Cut(h, ",")
+	tag, _, _ = strings.Cut(tag, ";")
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	switch {
+	case strings.HasPrefix(tag, "en"):
+		return "en"
+	case strings.HasPrefix(tag, "zh"):
+		return "zh-CN"
+	}
+	return ""
 }
