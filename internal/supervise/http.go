@@ -158,8 +158,8 @@ func (s *Service) statRed(ctx context.Context, p *auth.Principal) (web.Stat, boo
 	if !p.Can(auth.PermTasksRead) {
 		return web.Stat{}, false
 	}
-	var n int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE light = 'red' AND state NOT IN ('draft','cancelled')`).Scan(&n); err != nil {
+	n, err := countTasks(ctx, s.DB, Filter{Light: deadline.LightRed, OnBoard: true}, s.Today())
+	if err != nil {
 		return web.Stat{}, false
 	}
 	return web.Stat{Key: "sv.stat.red", Value: strconv.Itoa(n)}, true
@@ -169,8 +169,9 @@ func (s *Service) statUnitOpen(ctx context.Context, p *auth.Principal) (web.Stat
 	if !p.Can(auth.PermTasksReport) || p.UnitID == nil {
 		return web.Stat{}, false
 	}
-	var n int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE lead_unit_id = ? AND state IN ('assigned','accepted','in_progress','submitted')`, *p.UnitID).Scan(&n); err != nil {
+	// On the board and still open: assigned, accepted, in progress or submitted.
+	n, err := countTasks(ctx, s.DB, Filter{UnitID: *p.UnitID, OnBoard: true, OpenOnly: true}, s.Today())
+	if err != nil {
 		return web.Stat{}, false
 	}
 	return web.Stat{Key: "sv.stat.unit_open", Value: strconv.Itoa(n)}, true
@@ -586,26 +587,12 @@ func (s *Service) getMine(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.UnitName = l.unit(v.unitID)
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+taskCols+` FROM tasks WHERE lead_unit_id = ? AND state IN ('assigned','accepted','in_progress','submitted')
-		ORDER BY due_on, id LIMIT 1000`, v.unitID)
+	ts, _, err := listTasks(ctx, s.DB, Filter{UnitID: v.unitID, OnBoard: true, OpenOnly: true, Limit: 1000}, s.Today())
 	if err != nil {
 		return fmt.Errorf("supervise: my tasks: %w", err)
 	}
-	var ts []*Task
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("supervise: scan task: %w", err)
-		}
-		ts = append(ts, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if d.Done, err = countTasks(ctx, s.DB, Filter{UnitID: v.unitID, State: StateSignedOff}, s.Today()); err != nil {
 		return err
-	}
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE lead_unit_id = ? AND state = 'signed_off'`, v.unitID).Scan(&d.Done); err != nil {
-		return fmt.Errorf("supervise: count done: %w", err)
 	}
 	ids := make([]int64, len(ts))
 	args := make([]any, len(ts))

@@ -401,12 +401,22 @@ func listWhere(f Filter, today workday.Date) (string, []any) {
 	return " WHERE " + strings.Join(where, " AND "), args
 }
 
-func listTasks(ctx context.Context, q db.Querier, f Filter, today workday.Date) ([]*Task, int, error) {
+// countTasks counts the tasks a filter keeps.
+func countTasks(ctx context.Context, q db.Querier, f Filter, today workday.Date) (int, error) {
 	w, args := listWhere(f, today)
-	var total int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks`+w, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("supervise: count tasks: %w", err)
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks`+w, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("supervise: count tasks: %w", err)
 	}
+	return n, nil
+}
+
+func listTasks(ctx context.Context, q db.Querier, f Filter, today workday.Date) ([]*Task, int, error) {
+	total, err := countTasks(ctx, q, f, today)
+	if err != nil {
+		return nil, 0, err
+	}
+	w, args := listWhere(f, today)
 	// Tasks without a due date yet (relative due, still draft) come first on
 	// both engines; written so SQLite can walk the due-date index instead of
 	// sorting every matching row.
