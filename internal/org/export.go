@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/biaogan/biaogan/internal/audit"
 	"github.com/biaogan/biaogan/internal/db"
+	"github.com/biaogan/biaogan/internal/sheet"
 )
 
 // ExportUnits writes every unit, parents before children, in the import
@@ -19,14 +18,14 @@ func (s *Service) ExportUnits(ctx context.Context, actor audit.Entry, w io.Write
 	if err != nil {
 		return err
 	}
-	f, sw, st, err := newExport("单位", unitColumns)
+	wb, sh, err := newExport("单位", unitColumns)
 	if err != nil {
 		return fmt.Errorf("org: export units: %w", err)
 	}
-	defer f.Close()
+	defer wb.Close()
 	codes := map[int64]string{}
 	walkTree(tree, func(n *TreeNode, _ int) { codes[n.ID] = n.Code })
-	row, n := 2, 0
+	n := 0
 	var werr error
 	walkTree(tree, func(u *TreeNode, _ int) {
 		if werr != nil {
@@ -36,22 +35,18 @@ func (s *Service) ExportUnits(ctx context.Context, actor audit.Entry, w io.Write
 		if u.ParentID != nil {
 			parent = codes[*u.ParentID]
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		werr = sw.SetRow(cell, []any{st.cell(u.Code), st.cell(u.Name), st.cell(u.Kind.Label()), st.cell(parent), u.SortOrder, st.cell(activeLabel(u.Active))})
-		row++
+		werr = sh.Row(u.Code, u.Name, u.Kind.Label(), parent, u.SortOrder, activeLabel(u.Active))
 		n++
 	})
 	if werr != nil {
 		return fmt.Errorf("org: export units: %w", werr)
 	}
-	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("org: export units: %w", err)
-	}
 	actor.Action, actor.Object, actor.Summary = "unit.export", "units", fmt.Sprintf("%d units", n)
 	if err := s.audit.Write(ctx, actor); err != nil {
 		return err
 	}
-	return f.Write(w)
+	_, err = wb.WriteTo(w)
+	return err
 }
 
 // ExportPeople writes every person in the import format (plus 状态) with
@@ -64,16 +59,13 @@ func (s *Service) ExportPeople(ctx context.Context, actor audit.Entry, w io.Writ
 // exportPeople streams people from the database into the sheet; phones are
 // masked unless full is set (the caller has checked people.pii).
 func (s *Service) exportPeople(ctx context.Context, actor audit.Entry, w io.Writer, full bool) error {
-	f, sw, st, err := newExport("人员", personColumns)
+	wb, sh, err := newExport("人员", personColumns)
 	if err != nil {
 		return fmt.Errorf("org: export people: %w", err)
 	}
-	defer f.Close()
-	n, err := s.streamPeople(ctx, s.db, sw, st, full)
+	defer wb.Close()
+	n, err := s.streamPeople(ctx, s.db, sh, full)
 	if err != nil {
-		return fmt.Errorf("org: export people: %w", err)
-	}
-	if err := sw.Flush(); err != nil {
 		return fmt.Errorf("org: export people: %w", err)
 	}
 	phones := "phones masked"
@@ -84,10 +76,11 @@ func (s *Service) exportPeople(ctx context.Context, actor audit.Entry, w io.Writ
 	if err := s.audit.Write(ctx, actor); err != nil {
 		return err
 	}
-	return f.Write(w)
+	_, err = wb.WriteTo(w)
+	return err
 }
 
-func (s *Service) streamPeople(ctx context.Context, q db.Querier, sw *excelize.StreamWriter, st cellStyles, full bool) (int, error) {
+func (s *Service) streamPeople(ctx context.Context, q db.Querier, sh *sheet.Sheet, full bool) (int, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+personCols+personFrom+` ORDER BY u.sort_order, u.code, p.name, p.id`)
 	if err != nil {
 		return 0, err
@@ -107,9 +100,7 @@ func (s *Service) streamPeople(ctx context.Context, q db.Querier, sw *excelize.S
 		if p.BirthYear != nil {
 			by = *p.BirthYear
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, n+2)
-		if err := sw.SetRow(cell, []any{st.cell(p.Name), st.cell(p.UnitCode), st.cell(p.Title), st.cell(phone), by,
-			st.cell(p.JoinedOn), st.cell(p.Rank), st.cell(activeLabel(p.Active))}); err != nil {
+		if err := sh.Row(p.Name, p.UnitCode, p.Title, phone, by, p.JoinedOn, p.Rank, activeLabel(p.Active)); err != nil {
 			return n, err
 		}
 		n++

@@ -16,6 +16,7 @@ import (
 	"github.com/biaogan/biaogan/internal/apperr"
 	"github.com/biaogan/biaogan/internal/audit"
 	"github.com/biaogan/biaogan/internal/auth"
+	"github.com/biaogan/biaogan/internal/sheet"
 	"github.com/biaogan/biaogan/internal/web"
 )
 
@@ -651,15 +652,14 @@ func (s *Service) getImport(k importKind) web.Handler {
 	}
 }
 
-// postImport reads the "file" part of a bounded multipart body, streaming
-// it rather than letting ParseMultipartForm spill it to disk.
+// postImport reads the "file" part of a bounded multipart body (sheet.Upload).
 func (s *Service) postImport(k importKind) web.Handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		lang := web.Lang(ctx)
 		d := k.page()
 		status := http.StatusOK
-		file, err := uploadedFile(w, r)
+		file, _, err := sheet.Upload(w, r, "file", MaxUploadBytes)
 		if err == nil {
 			d.Result, err = k.run(s, ctx, web.Actor(r), bytes.NewReader(file))
 		}
@@ -667,6 +667,9 @@ func (s *Service) postImport(k importKind) web.Handler {
 			_, text, ok := errorText(lang, err)
 			if !ok {
 				return err
+			}
+			if l := (*localError)(nil); !errors.As(err, &l) {
+				text, _ = sheet.ErrorText(lang, err) // the platform's upload and import errors
 			}
 			if e, isApp := apperr.As(err); isApp {
 				status = e.Status
@@ -680,43 +683,5 @@ func (s *Service) postImport(k importKind) web.Handler {
 		}
 		page := s.web.NewPage(r, k.titleKey, d)
 		return s.web.HTMLPage(w, status, "org_import.html", page)
-	}
-}
-
-func uploadedFile(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxUploadBytes+64<<10) // room for the multipart framing
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return nil, importErr(http.StatusBadRequest, "import_no_file", "org.import.no_file")
-	}
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return nil, importErr(http.StatusBadRequest, "import_no_file", "org.import.no_file")
-		}
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, importErr(http.StatusRequestEntityTooLarge, "import_too_large", "org.import.too_large", MaxUploadBytes>>20)
-			}
-			return nil, importErr(http.StatusBadRequest, "import_no_file", "org.import.no_file")
-		}
-		if part.FormName() != "file" {
-			part.Close()
-			continue
-		}
-		b, err := io.ReadAll(io.LimitReader(part, MaxUploadBytes+1))
-		part.Close()
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) || len(b) > MaxUploadBytes {
-			return nil, importErr(http.StatusRequestEntityTooLarge, "import_too_large", "org.import.too_large", MaxUploadBytes>>20)
-		}
-		if err != nil {
-			return nil, importErr(http.StatusBadRequest, "import_no_file", "org.import.no_file")
-		}
-		if len(b) == 0 && part.FileName() == "" {
-			return nil, importErr(http.StatusBadRequest, "import_no_file", "org.import.no_file")
-		}
-		return b, nil
 	}
 }

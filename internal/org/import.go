@@ -4,25 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/biaogan/biaogan/internal/audit"
 	"github.com/biaogan/biaogan/internal/db"
+	"github.com/biaogan/biaogan/internal/sheet"
 )
-
-// sortRowErrors orders errors by row, then by column as they stand in the file.
-func sortRowErrors(sh *sheetData, errs []RowError) []RowError {
-	sort.SliceStable(errs, func(i, j int) bool {
-		if errs[i].Row != errs[j].Row {
-			return errs[i].Row < errs[j].Row
-		}
-		return sh.pos(errs[i].Column) < sh.pos(errs[j].Column)
-	})
-	return errs
-}
 
 // ---- units ----
 
@@ -47,13 +36,13 @@ type unitRow struct {
 // is good: the whole import is one transaction.
 func (s *Service) ImportUnits(ctx context.Context, actor audit.Entry, r io.Reader) (ImportResult, error) {
 	var res ImportResult
-	sh, headerErrs, err := readSheet(r, unitColumns)
+	sh, headerErrs, err := sheet.Read(r, unitColumns, importLimits)
 	if err != nil {
 		return res, err
 	}
 	if len(headerErrs) > 0 {
 		res.Errors = headerErrs
-		return res, importInvalid(res.Errors)
+		return res, sheet.Invalid(res.Errors)
 	}
 	rows, errs := parseUnitRows(sh)
 	now := s.now().UTC()
@@ -67,8 +56,8 @@ func (s *Service) ImportUnits(ctx context.Context, actor audit.Entry, r io.Reade
 		}
 		errs = append(errs, checkUnitRows(sh, rows, existing)...)
 		if len(errs) > 0 {
-			res.Errors = sortRowErrors(sh, errs)
-			return importInvalid(res.Errors)
+			res.Errors = sh.Sort(errs)
+			return sheet.Invalid(res.Errors)
 		}
 		return s.writeUnitRows(ctx, tx, actor, rows, existing, now, &res)
 	})
@@ -80,45 +69,45 @@ func (s *Service) ImportUnits(ctx context.Context, actor audit.Entry, r io.Reade
 	return res, nil
 }
 
-func parseUnitRows(sh *sheetData) ([]unitRow, []RowError) {
+func parseUnitRows(sh *sheet.Data) ([]unitRow, []RowError) {
 	var rows []unitRow
 	var errs []RowError
 	first := map[string]int{} // folded code → first row holding it
-	for _, sr := range sh.rows {
-		c := sr.cells
-		ur := unitRow{num: sr.num, code: numText(c["code"]), name: c["name"], parentRaw: numText(c["parent_code"])}
+	for _, sr := range sh.Rows {
+		c := sr.Cells
+		ur := unitRow{num: sr.Num, code: sheet.NumText(c["code"]), name: c["name"], parentRaw: sheet.NumText(c["parent_code"])}
 		ur.key = strings.ToUpper(ur.code)
 		ur.parent = strings.ToUpper(ur.parentRaw)
 		if err := checkCode(ur.code); err != nil {
-			errs = append(errs, rowErrFrom(sr.num, sh.col("code"), err))
+			errs = append(errs, rowErrFrom(sr.Num, sh.Col("code", unitColumns), err))
 		} else if prev, dup := first[ur.key]; dup {
-			errs = append(errs, rowErr(sr.num, sh.col("code"), "duplicate_code", "org.import.dup_code", prev))
+			errs = append(errs, rowErr(sr.Num, sh.Col("code", unitColumns), "duplicate_code", "org.import.dup_code", prev))
 		} else {
-			first[ur.key] = sr.num
+			first[ur.key] = sr.Num
 			ur.codeOK = true
 		}
 		if err := checkText("name", ur.name, maxUnitNameLen, "org.err.unit_name_required"); err != nil {
-			errs = append(errs, rowErrFrom(sr.num, sh.col("name"), err))
+			errs = append(errs, rowErrFrom(sr.Num, sh.Col("name", unitColumns), err))
 		}
 		if k, ok := parseKind(c["kind"]); ok {
 			ur.kind = k
 		} else {
-			errs = append(errs, rowErrFrom(sr.num, sh.col("kind"), invalid("kind", "org.err.kind", kindList())))
+			errs = append(errs, rowErrFrom(sr.Num, sh.Col("kind", unitColumns), invalid("kind", "org.err.kind", kindList())))
 		}
 		if ur.parent != "" && ur.parent == ur.key {
-			errs = append(errs, rowErrFrom(sr.num, sh.col("parent_code"), invalid("parent_id", "org.err.parent_self")))
+			errs = append(errs, rowErrFrom(sr.Num, sh.Col("parent_code", unitColumns), invalid("parent_id", "org.err.parent_self")))
 			ur.parent = ""
 		}
-		if v := numText(c["sort_order"]); v != "" {
+		if v := sheet.NumText(c["sort_order"]); v != "" {
 			if n, err := strconv.Atoi(v); err != nil {
-				errs = append(errs, rowErr(sr.num, sh.col("sort_order"), "invalid_sort_order", "org.err.sort_order"))
+				errs = append(errs, rowErr(sr.Num, sh.Col("sort_order", unitColumns), "invalid_sort_order", "org.err.sort_order"))
 			} else {
 				ur.sort = &n
 			}
 		}
 		if v := c["active"]; v != "" {
 			if a, ok := parseActive(v); !ok {
-				errs = append(errs, rowErr(sr.num, sh.col("active"), "invalid_active", "org.err.active"))
+				errs = append(errs, rowErr(sr.Num, sh.Col("active", unitColumns), "invalid_active", "org.err.active"))
 			} else {
 				ur.active = &a
 			}
@@ -131,7 +120,7 @@ func parseUnitRows(sh *sheetData) ([]unitRow, []RowError) {
 // checkUnitRows checks the rows against the database: codes that clash
 // with an existing one only by letter case, parents that exist neither in
 // the database nor in the file, and parent links that would close a cycle.
-func checkUnitRows(sh *sheetData, rows []unitRow, existing []Unit) []RowError {
+func checkUnitRows(sh *sheet.Data, rows []unitRow, existing []Unit) []RowError {
 	var errs []RowError
 	byFold := make(map[string]Unit, len(existing))
 	byID := make(map[int64]Unit, len(existing))
@@ -157,13 +146,13 @@ func checkUnitRows(sh *sheetData, rows []unitRow, existing []Unit) []RowError {
 			continue
 		}
 		if ex, ok := byFold[r.key]; ok && ex.Code != r.code {
-			errs = append(errs, rowErr(r.num, sh.col("code"), "duplicate_code", "org.err.code_case", ex.Code, ex.Name))
+			errs = append(errs, rowErr(r.num, sh.Col("code", unitColumns), "duplicate_code", "org.err.code_case", ex.Code, ex.Name))
 		}
 		if r.parent == "" {
 			continue // a new root, or an existing unit keeping its parent
 		}
 		if _, ok := byFold[r.parent]; !ok && !inFile[r.parent] {
-			errs = append(errs, rowErr(r.num, sh.col("parent_code"), "unknown_parent", "org.import.parent_unknown", r.parentRaw))
+			errs = append(errs, rowErr(r.num, sh.Col("parent_code", unitColumns), "unknown_parent", "org.import.parent_unknown", r.parentRaw))
 			continue
 		}
 		parentOf[r.key] = r.parent
@@ -175,7 +164,7 @@ func checkUnitRows(sh *sheetData, rows []unitRow, existing []Unit) []RowError {
 		seen := map[string]bool{}
 		for cur := r.parent; cur != "" && !seen[cur]; cur = parentOf[cur] {
 			if cur == r.key {
-				errs = append(errs, rowErr(r.num, sh.col("parent_code"), "parent_cycle", "org.import.cycle", r.parentRaw))
+				errs = append(errs, rowErr(r.num, sh.Col("parent_code", unitColumns), "parent_cycle", "org.import.cycle", r.parentRaw))
 				break
 			}
 			seen[cur] = true
@@ -318,13 +307,13 @@ func optText(s string) *string {
 // Every bad row is reported and nothing is written unless every row is good.
 func (s *Service) ImportPeople(ctx context.Context, actor audit.Entry, r io.Reader) (ImportResult, error) {
 	var res ImportResult
-	sh, headerErrs, err := readSheet(r, personColumns)
+	sh, headerErrs, err := sheet.Read(r, personColumns, importLimits)
 	if err != nil {
 		return res, err
 	}
 	if len(headerErrs) > 0 {
 		res.Errors = headerErrs
-		return res, importInvalid(res.Errors)
+		return res, sheet.Invalid(res.Errors)
 	}
 	rows, errs := s.parsePersonRows(sh)
 	now := s.now().UTC()
@@ -340,8 +329,8 @@ func (s *Service) ImportPeople(ctx context.Context, actor audit.Entry, r io.Read
 		plans, dbErrs := planPersonRows(sh, rows, units, index)
 		errs = append(errs, dbErrs...)
 		if len(errs) > 0 {
-			res.Errors = sortRowErrors(sh, errs)
-			return importInvalid(res.Errors)
+			res.Errors = sh.Sort(errs)
+			return sheet.Invalid(res.Errors)
 		}
 		return s.writePersonRows(ctx, tx, actor, plans, now, &res)
 	})
@@ -353,66 +342,66 @@ func (s *Service) ImportPeople(ctx context.Context, actor audit.Entry, r io.Read
 	return res, nil
 }
 
-func (s *Service) parsePersonRows(sh *sheetData) ([]personRow, []RowError) {
+func (s *Service) parsePersonRows(sh *sheet.Data) ([]personRow, []RowError) {
 	var rows []personRow
 	var errs []RowError
 	first := map[string]int{}
 	now := s.now()
-	for _, sr := range sh.rows {
-		c := sr.cells
-		pr := personRow{num: sr.num, name: c["name"], unitRaw: numText(c["unit_code"])}
+	for _, sr := range sh.Rows {
+		c := sr.Cells
+		pr := personRow{num: sr.Num, name: c["name"], unitRaw: sheet.NumText(c["unit_code"])}
 		pr.unitKey = strings.ToUpper(pr.unitRaw)
 		if err := checkText("name", pr.name, maxPersonNameLen, "org.err.person_name_required"); err != nil {
-			errs = append(errs, rowErrFrom(sr.num, sh.col("name"), err))
+			errs = append(errs, rowErrFrom(sr.Num, sh.Col("name", personColumns), err))
 		}
 		if pr.unitRaw == "" {
-			errs = append(errs, rowErr(sr.num, sh.col("unit_code"), "invalid_unit_code", "org.err.unit_required"))
+			errs = append(errs, rowErr(sr.Num, sh.Col("unit_code", personColumns), "invalid_unit_code", "org.err.unit_required"))
 		}
 		if pr.name != "" && pr.unitRaw != "" {
 			k := pr.unitKey + "\x00" + pr.name
 			if prev, dup := first[k]; dup {
-				errs = append(errs, rowErr(sr.num, sh.col("name"), "duplicate_person", "org.import.dup_person", prev))
+				errs = append(errs, rowErr(sr.Num, sh.Col("name", personColumns), "duplicate_person", "org.import.dup_person", prev))
 			} else {
-				first[k] = sr.num
+				first[k] = sr.Num
 			}
 		}
 		if pr.title = optText(c["title"]); pr.title != nil {
 			if err := checkText("title", *pr.title, maxTitleLen, ""); err != nil {
-				errs = append(errs, rowErrFrom(sr.num, sh.col("title"), err))
+				errs = append(errs, rowErrFrom(sr.Num, sh.Col("title", personColumns), err))
 			}
 		}
-		if v := numText(c["phone"]); v != "" {
+		if v := sheet.NumText(c["phone"]); v != "" {
 			if p, err := normPhone(v); err != nil {
-				errs = append(errs, rowErrFrom(sr.num, sh.col("phone"), err))
+				errs = append(errs, rowErrFrom(sr.Num, sh.Col("phone", personColumns), err))
 			} else {
 				pr.phone = &p
 			}
 		}
-		if v := numText(c["birth_year"]); v != "" {
+		if v := sheet.NumText(c["birth_year"]); v != "" {
 			lo, hi := birthYearRange(now)
 			if y, err := strconv.Atoi(v); err != nil {
-				errs = append(errs, rowErrFrom(sr.num, sh.col("birth_year"), invalid("birth_year", "org.err.birth_year", lo, hi)))
+				errs = append(errs, rowErrFrom(sr.Num, sh.Col("birth_year", personColumns), invalid("birth_year", "org.err.birth_year", lo, hi)))
 			} else if err := checkBirthYear(&y, now); err != nil {
-				errs = append(errs, rowErrFrom(sr.num, sh.col("birth_year"), err))
+				errs = append(errs, rowErrFrom(sr.Num, sh.Col("birth_year", personColumns), err))
 			} else {
 				pr.birth = &y
 			}
 		}
-		if v := dateText(c["joined_on"], sh.date1904); v != "" {
+		if v := dateText(c["joined_on"], sh.Date1904); v != "" {
 			if d, err := normDate(v, now); err != nil {
-				errs = append(errs, rowErrFrom(sr.num, sh.col("joined_on"), err))
+				errs = append(errs, rowErrFrom(sr.Num, sh.Col("joined_on", personColumns), err))
 			} else {
 				pr.joined = &d
 			}
 		}
 		if pr.rank = optText(c["rank"]); pr.rank != nil {
 			if err := checkText("rank", *pr.rank, maxRankLen, ""); err != nil {
-				errs = append(errs, rowErrFrom(sr.num, sh.col("rank"), err))
+				errs = append(errs, rowErrFrom(sr.Num, sh.Col("rank", personColumns), err))
 			}
 		}
 		if v := c["active"]; v != "" {
 			if a, ok := parseActive(v); !ok {
-				errs = append(errs, rowErr(sr.num, sh.col("active"), "invalid_active", "org.err.active"))
+				errs = append(errs, rowErr(sr.Num, sh.Col("active", personColumns), "invalid_active", "org.err.active"))
 			} else {
 				pr.active = &a
 			}
@@ -429,7 +418,7 @@ type personPlan struct {
 }
 
 // planPersonRows resolves units and finds which rows update whom.
-func planPersonRows(sh *sheetData, rows []personRow, units []Unit, index map[personKey][]int64) ([]personPlan, []RowError) {
+func planPersonRows(sh *sheet.Data, rows []personRow, units []Unit, index map[personKey][]int64) ([]personPlan, []RowError) {
 	var errs []RowError
 	byFold := make(map[string]Unit, len(units))
 	for _, u := range units {
@@ -442,7 +431,7 @@ func planPersonRows(sh *sheetData, rows []personRow, units []Unit, index map[per
 		}
 		u, ok := byFold[r.unitKey]
 		if !ok {
-			errs = append(errs, rowErr(r.num, sh.col("unit_code"), "unknown_unit", "org.import.unit_unknown", r.unitRaw))
+			errs = append(errs, rowErr(r.num, sh.Col("unit_code", personColumns), "unknown_unit", "org.import.unit_unknown", r.unitRaw))
 			continue
 		}
 		p := personPlan{row: r, unit: u}
@@ -451,7 +440,7 @@ func planPersonRows(sh *sheetData, rows []personRow, units []Unit, index map[per
 		case 1:
 			p.existing = ids[0]
 		default:
-			errs = append(errs, rowErr(r.num, sh.col("name"), "ambiguous_person", "org.import.person_ambiguous", len(ids), u.Code))
+			errs = append(errs, rowErr(r.num, sh.Col("name", personColumns), "ambiguous_person", "org.import.person_ambiguous", len(ids), u.Code))
 			continue
 		}
 		plans = append(plans, p)

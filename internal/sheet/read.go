@@ -128,6 +128,24 @@ func Invalid(errs []RowError) *apperr.Error {
 	return e
 }
 
+// ErrorText is the message of an *apperr.Error written "中文 / English" (as
+// this package writes its errors) in lang: English for "en…", else Chinese.
+// ok is false when err is not an *apperr.Error.
+func ErrorText(lang string, err error) (text string, ok bool) {
+	e, ok := apperr.As(err)
+	if !ok {
+		return "", false
+	}
+	zh, en, found := strings.Cut(e.Message, " / ")
+	switch {
+	case !found:
+		return e.Message, true
+	case strings.HasPrefix(lang, "en"):
+		return en, true
+	}
+	return zh, true
+}
+
 // Column is one column a feature reads.
 type Column struct {
 	Key    string // the feature's name for it

@@ -410,3 +410,16 @@ func TestUpload(t *testing.T) {
 		t.Fatalf("not multipart: %v", err)
 	}
 }
+
+func TestErrorText(t *testing.T) {
+	err := sheet.Invalid([]sheet.RowError{sheet.Problem(2, "A", "x", "甲", "a")})
+	if got, ok := sheet.ErrorText("en", err); !ok || got != "1 problems found; nothing was imported" {
+		t.Errorf("en: %q %v", got, ok)
+	}
+	if got, ok := sheet.ErrorText("zh-CN", err); !ok || got != "发现 1 处错误，未导入任何数据" {
+		t.Errorf("zh: %q %v", got, ok)
+	}
+	if _, ok := sheet.ErrorText("en", io.EOF); ok {
+		t.Error("a plain error is not a sheet error")
+	}
+}
