@@ -15,6 +15,7 @@ import (
 	"github.com/biaogan/biaogan/internal/auth"
 	"github.com/biaogan/biaogan/internal/config"
 	"github.com/biaogan/biaogan/internal/db"
+	"github.com/biaogan/biaogan/internal/demo"
 	"github.com/biaogan/biaogan/internal/jobs"
 	"github.com/biaogan/biaogan/internal/metric"
 	"github.com/biaogan/biaogan/internal/notify"
@@ -46,6 +47,25 @@ type App struct {
 	// Notify is the inbox and outbox; Jobs the scheduler (jobs.go).
 	Notify *notify.Service
 	Jobs   *jobs.Scheduler
+
+	// demoHooks add each feature's demo data after the office and the
+	// campaign are loaded (LoadDemoIfEmpty), in wiring order.
+	demoHooks []func(ctx context.Context, now time.Time) error
+}
+
+// LoadDemoIfEmpty loads the demo office, the campaign and every feature's
+// demo data into an empty database; it reports whether it did.
+func (a *App) LoadDemoIfEmpty(ctx context.Context) (bool, error) {
+	loaded, err := demo.LoadIfEmpty(ctx, a.Org, a.Auth, a.Tasks, a.Now())
+	if err != nil || !loaded {
+		return loaded, err
+	}
+	for _, h := range a.demoHooks {
+		if err := h(ctx, a.Now()); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
 }
 
 // Options let tests replace the clock and the security settings.
@@ -140,10 +160,16 @@ func New(cfg *config.Config, d *db.DB, log *slog.Logger, opt Options) (*App, err
 	ws.Messages.Add(map[string]string{"workday.missing_next_year": "尚无 %d 年的法定节假日与调休数据：工作日暂按周一至周五计算。请在国务院办公厅发布 %d 年放假安排后，通过 PUT /api/v1/workdays/years/{year} 录入。"},
 		map[string]string{"workday.missing_next_year": "No public-holiday data for %d yet: working days fall back to Monday–Friday. Enter the State Council's %d holiday schedule (PUT /api/v1/workdays/years/{year}) once it is published."})
 
-	// Modules still to come show in the navigation so people know where
-	// they will live.
-	for i, k := range []string{"nav.benchmark", "nav.assess", "nav.appeal"} {
-		ws.Nav(web.NavItem{Key: k, Perm: auth.PermSignedIn, Soon: true, Order: 12 + i})
+	// The features of issues 4–6. Order matters for the demo hooks: the
+	// year-end evaluation reads benchmark stages and appeal metrics.
+	if err := a.wireBenchmark(ws); err != nil {
+		return nil, err
+	}
+	if err := a.wireAppeal(ws); err != nil {
+		return nil, err
+	}
+	if err := a.wireAssess(ws); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

@@ -64,19 +64,52 @@ const (
 	PermTasksReport Permission = "tasks.report"
 	// PermWorkdayAdmin stores and resets working-day calendar years.
 	PermWorkdayAdmin Permission = "workday.admin"
+
+	// PermBenchmarkRead sees peers, indicators, gaps, targets and stages.
+	PermBenchmarkRead Permission = "benchmark.read"
+	// PermBenchmarkWrite keeps peers, indicators, observations, learning
+	// activities and targets (对标专员).
+	PermBenchmarkWrite Permission = "benchmark.write"
+
+	// PermAssessRead sees published showcases, exhibitions and evaluations.
+	PermAssessRead Permission = "assess.read"
+	// PermAssessReport acts for the holder's own unit: daily reports,
+	// achievements, declarations, objections.
+	PermAssessReport Permission = "assess.report"
+	// PermAssessWrite runs the cadence: periods, publishing, schemes,
+	// reviews, spot checks, answers to objections (督查员).
+	PermAssessWrite Permission = "assess.write"
+	// PermAssessRate scores other units in the overall rating (综合评比).
+	PermAssessRate Permission = "assess.rate"
+	// PermAssessSignOff signs a year-end result off; it is then immutable.
+	PermAssessSignOff Permission = "assess.signoff"
+
+	// PermAppealRead sees 12345 work orders (citizen data masked) and the analysis.
+	PermAppealRead Permission = "appeal.read"
+	// PermAppealHandle acts for the holder's own unit on orders dispatched
+	// to it: accept, return, ask for an extension, reply.
+	PermAppealHandle Permission = "appeal.handle"
+	// PermAppealCenter runs the 12345 center: intake, triage, dispatch,
+	// review, follow-up, merge, escalation, imports.
+	PermAppealCenter Permission = "appeal.center"
+	// PermAppealPII unmasks citizens' names, phones and ID numbers; every
+	// unmasking is audited.
+	PermAppealPII Permission = "appeal.pii"
+	// PermOpen311Admin issues and revokes Open311 API keys.
+	PermOpen311Admin Permission = "open311.admin"
 )
 
 // Matrix is the one place that says which role holds which permission.
 var Matrix = map[Role][]Permission{
-	RoleSysAdmin:   {PermUnitsRead, PermUnitsWrite, PermPeopleRead, PermPeopleWrite, PermSystemConfig, PermSystemMonitor, PermWorkdayAdmin},
+	RoleSysAdmin:   {PermUnitsRead, PermUnitsWrite, PermPeopleRead, PermPeopleWrite, PermSystemConfig, PermSystemMonitor, PermWorkdayAdmin, PermOpen311Admin},
 	RoleSecAdmin:   {PermUsersRead, PermUsersWrite, PermUnitsRead, PermPeopleRead},
 	RoleAuditor:    {PermAuditRead},
-	RoleLeader:     {PermUnitsRead, PermPeopleRead, PermPeoplePII, PermTasksRead},
-	RoleSupervisor: {PermUnitsRead, PermPeopleRead, PermPeoplePII, PermTasksRead, PermTasksWrite},
-	RoleAnalyst:    {PermUnitsRead, PermPeopleRead, PermTasksRead},
-	RoleUnitHead:   {PermUnitsRead, PermPeopleRead, PermTasksRead, PermTasksReport},
-	RoleLiaison:    {PermUnitsRead, PermPeopleRead, PermTasksRead, PermTasksReport},
-	RoleViewer:     {PermUnitsRead, PermTasksRead},
+	RoleLeader:     {PermUnitsRead, PermPeopleRead, PermPeoplePII, PermTasksRead, PermBenchmarkRead, PermAssessRead, PermAssessRate, PermAssessSignOff, PermAppealRead},
+	RoleSupervisor: {PermUnitsRead, PermPeopleRead, PermPeoplePII, PermTasksRead, PermTasksWrite, PermBenchmarkRead, PermAssessRead, PermAssessWrite, PermAppealRead, PermAppealCenter, PermAppealPII},
+	RoleAnalyst:    {PermUnitsRead, PermPeopleRead, PermTasksRead, PermBenchmarkRead, PermBenchmarkWrite, PermAssessRead, PermAppealRead},
+	RoleUnitHead:   {PermUnitsRead, PermPeopleRead, PermTasksRead, PermTasksReport, PermBenchmarkRead, PermAssessRead, PermAssessReport, PermAssessRate, PermAppealRead, PermAppealHandle},
+	RoleLiaison:    {PermUnitsRead, PermPeopleRead, PermTasksRead, PermTasksReport, PermBenchmarkRead, PermAssessRead, PermAssessReport, PermAppealRead, PermAppealHandle},
+	RoleViewer:     {PermUnitsRead, PermTasksRead, PermBenchmarkRead, PermAssessRead},
 }
 
 // RoleHas reports whether role r holds permission p.

@@ -98,6 +98,13 @@ func Run(bin, out, pgURL string, log io.Writer) error {
 		return err
 	}
 	b.WriteString(sec)
+	for _, section := range []func(string, string, io.Writer) (string, error){benchmarkSection, assessSection, appealSection} {
+		sec, err := section(bin, pgURL, log)
+		if err != nil {
+			return err
+		}
+		b.WriteString(sec)
+	}
 	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func runDemo(c *ctx, args []string) error {
 		return err
 	}
 	defer a.DB.Close()
-	loaded, err := demo.LoadIfEmpty(c, a.Org, a.Auth, a.Tasks, a.Now())
+	loaded, err := a.LoadDemoIfEmpty(c)
 	if err != nil {
 		return err
 	}

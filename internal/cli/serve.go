@@ -30,7 +30,7 @@ func runServe(c *ctx, args []string) error {
 	log := a.Log
 
 	if cfg.Demo {
-		loaded, err := demo.LoadIfEmpty(c, a.Org, a.Auth, a.Tasks, a.Now())
+		loaded, err := a.LoadDemoIfEmpty(c)
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
