@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/biaogan/biaogan/internal/admin"
+	"github.com/biaogan/biaogan/internal/appeal/open311"
 	"github.com/biaogan/biaogan/internal/audit"
 	"github.com/biaogan/biaogan/internal/auth"
 	"github.com/biaogan/biaogan/internal/config"
@@ -50,6 +51,10 @@ type App struct {
 
 	// demoHooks add each feature's demo data after the office and the
 	// campaign are loaded (LoadDemoIfEmpty), in wiring order.
+	// Open311Backend is the appeal feature's work orders as the Open311
+	// API sees them (set by wireAppeal, used by wireOpen311).
+	Open311Backend open311.Backend
+
 	demoHooks []func(ctx context.Context, now time.Time) error
 }
 
@@ -166,6 +171,9 @@ func New(cfg *config.Config, d *db.DB, log *slog.Logger, opt Options) (*App, err
 		return nil, err
 	}
 	if err := a.wireAppeal(ws); err != nil {
+		return nil, err
+	}
+	if err := a.wireOpen311(ws); err != nil {
 		return nil, err
 	}
 	if err := a.wireAssess(ws); err != nil {
