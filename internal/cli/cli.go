@@ -52,6 +52,7 @@ func init() {
 		{"audit", "audit verify|prune --before YYYY-MM-DD", "verify the audit log's hash chain, or prune records older than 184 days", runAudit},
 		{"workday", "workday add DATE N | between A B | check YEAR", "Chinese working days (holidays and 调休 included)", runWorkday},
 		{"demo", "demo [--data DIR] [--db URL]", "fill an empty database with the demo city office", runDemo},
+		{"open311", "open311 key add NAME | key list | key revoke ID", "issue, list and revoke Open311 GeoReport v2 API keys", runOpen311},
 		{"version", "version", "print the version", func(c *ctx, _ []string) error { fmt.Fprintln(c.stdout, "biaogan", app.Version); return nil }},
 	}
 }
