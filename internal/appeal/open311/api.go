@@ -153,15 +153,21 @@ func (a *API) backendError(w http.ResponseWriter, r *http.Request, format, what 
 	return writeErrors(w, format, http.StatusBadRequest, "服务处理失败，请稍后再试或联系我们 / general service error; try again later or tell us")
 }
 
-func (a *API) getDiscovery(w http.ResponseWriter, r *http.Request, format string) error {
-	base := a.BaseURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+// base is the server's public address: the configured base URL, else the
+// request's host.
+func (a *API) base(r *http.Request) string {
+	if a.BaseURL != "" {
+		return a.BaseURL
 	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (a *API) getDiscovery(w http.ResponseWriter, r *http.Request, format string) error {
+	base := a.base(r)
 	d := discovery{Changeset: utc(changeset), Contact: a.Contact,
 		KeyService: "API 密钥由系统管理员签发（biaogan open311 key add NAME）/ API keys are issued by the system administrator (biaogan open311 key add NAME)",
 		Endpoints: []endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2", URL: base + Prefix, Changeset: utc(changeset),

@@ -44,10 +44,7 @@ func (a *API) keysPage(w http.ResponseWriter, r *http.Request, status int, v *ke
 		return err
 	}
 	v.Keys = keys
-	v.Endpoint = a.BaseURL + Prefix
-	if a.BaseURL == "" {
-		v.Endpoint = Prefix
-	}
+	v.Endpoint = a.base(r) + Prefix
 	s := a.server
 	p := s.NewPage(r, "open311.keys.title", v)
 	if flash != "" {
