@@ -1,0 +1,5 @@
+package appeal
+
+var messagesZH = map[string]string{}
+
+var messagesEN = map[string]string{}
