@@ -231,6 +231,10 @@ func TestOpen311ConformanceThroughTheApp(t *testing.T) {
 	if n := count(); n != before+2 {
 		t.Errorf("two POSTs made %d new requests", n-before)
 	}
+	// The work orders are audited under the key's name.
+	if recs, _, err := a.Audit.List(ctx, audit.Filter{Actor: "open311:conformance"}); err != nil || len(recs) < 2 {
+		t.Errorf("audit of the submitted requests: %d records, %v", len(recs), err)
+	}
 	zTime := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
 	for _, id := range ids {
 		for _, f := range []string{"xml", "json"} {
