@@ -18,8 +18,8 @@ import (
 	"github.com/biaogan/biaogan/internal/db"
 )
 
-// The Open311 figures of issue 6.
-const (
+// The Open311 figures of issue 6: clients and the length of each run.
+var (
 	open311Clients = 50
 	open311Run     = 10 * time.Second
 )

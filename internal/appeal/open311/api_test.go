@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -507,5 +508,33 @@ func TestWithoutBackendTheServiceIsNotRunning(t *testing.T) {
 	ws.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/open311/v2/discovery.xml", nil))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "http://example.com/open311/v2") {
 		t.Errorf("discovery without backend and base URL: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+func TestPostRequestAsMultipartForm(t *testing.T) {
+	e := newEnv(t)
+	var buf strings.Builder
+	mw := multipart.NewWriter(&buf)
+	for k, vs := range e.validForm() {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	mw.Close()
+	req := httptest.NewRequest("POST", "/open311/v2/requests.xml", strings.NewReader(buf.String()))
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Code != 200 || e.fake.count() != 1 || e.fake.submitted[0].KeyName != "市民通 App" {
+		t.Fatalf("multipart POST: %d %s", rec.Code, rec.Body.String())
+	}
+	// A body over 1 MiB is refused and creates nothing.
+	big := strings.NewReader("api_key=" + e.key + "&service_code=0101&address_string=x&description=" + strings.Repeat("a", 2<<20))
+	req = httptest.NewRequest("POST", "/open311/v2/requests.json", big)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec = httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Code != 400 || e.fake.count() != 1 {
+		t.Fatalf("2 MiB body: %d, %d submitted", rec.Code, e.fake.count())
 	}
 }
