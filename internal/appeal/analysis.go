@@ -557,19 +557,23 @@ type Cluster struct {
 
 // Cluster thresholds.
 const (
-	ClusterBits       = 6
+	ClusterJaccard    = 0.7
 	ClusterMinSize    = 10
 	ClusterMinStreets = 3
 )
 
-// Clusters finds the systemic-problem candidates in the window.
+// Clusters finds the systemic-problem candidates in the window: orders
+// whose word sets (segmented, place names left out) have a Jaccard
+// similarity ≥ ClusterJaccard with a cluster's first order, found through
+// MinHash LSH.
 func (s *Service) Clusters(ctx context.Context, rg Range) ([]Cluster, error) {
-	docs, err := s.window(ctx, rg, false)
+	docs, err := s.window(ctx, rg, true)
 	if err != nil {
 		return nil, err
 	}
+	groups := jaccardGroups(docs, ClusterJaccard)
 	out := []Cluster{}
-	for _, m := range simGroups(docs, ClusterBits) {
+	for _, m := range groups {
 		if len(m) < ClusterMinSize {
 			continue
 		}
@@ -717,6 +721,23 @@ type HotWord struct {
 	Samples  []string `json:"samples"`
 }
 
+// boilerplate are the words of any appeal (how it was filed, how long,
+// what is asked): not topics.
+var boilerplate = func() map[string]bool {
+	m := map[string]bool{}
+	for _, l := range [][]string{prefixes, durations, demands} {
+		for _, s := range l {
+			for _, w := range strings.Fields(s) {
+				m[w] = true
+			}
+		}
+	}
+	for _, w := range strings.Fields("问题 情况 小区 居民 反映 处理 解决") {
+		m[w] = true
+	}
+	return m
+}()
+
 var placeWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, d := range Districts {
@@ -745,7 +766,7 @@ func (s *Service) HotWords(ctx context.Context, rg Range, n int) ([]HotWord, err
 		for _, d := range docs {
 			seen := map[string]bool{}
 			for _, w := range Segment(d.content) {
-				if seen[w] || placeWords[w] || len([]rune(w)) < 2 {
+				if seen[w] || placeWords[w] || boilerplate[w] || len([]rune(w)) < 2 {
 					continue
 				}
 				seen[w] = true
@@ -897,4 +918,101 @@ func (s *Service) apiClusters(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return web.WriteList(w, items, len(items))
+}
+
+// wordSet is the set of a text's words without place names.
+func wordSet(text string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range Segment(text) {
+		if !placeWords[w] {
+			m[w] = true
+		}
+	}
+	return m
+}
+
+func jaccard(a, b map[string]bool) float64 {
+	if len(a) == 0 && len(b) == 0 {
+		return 1
+	}
+	n := 0
+	for w := range a {
+		if b[w] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(a)+len(b)-n)
+}
+
+const (
+	mhBands = 8
+	mhRows  = 2
+)
+
+func minhash(set map[string]bool) [mhBands * mhRows]uint64 {
+	var sig [mhBands * mhRows]uint64
+	for i := range sig {
+		sig[i] = ^uint64(0)
+	}
+	for w := range set {
+		h := fnv64(w)
+		for i := range sig {
+			x := (h ^ (uint64(i+1) * 0x9e3779b97f4a7c15)) * 0xbf58476d1ce4e5b9
+			x ^= x >> 31
+			if x < sig[i] {
+				sig[i] = x
+			}
+		}
+	}
+	return sig
+}
+
+// jaccardGroups clusters docs around leaders (no chaining): MinHash bands
+// find candidate leaders; a doc joins the first whose Jaccard ≥ th.
+func jaccardGroups(docs []doc, th float64) [][]int {
+	type leader struct {
+		set     map[string]bool
+		members []int
+	}
+	var leaders []*leader
+	var bands [mhBands]map[[mhRows]uint64][]int
+	for b := range bands {
+		bands[b] = map[[mhRows]uint64][]int{}
+	}
+	for i, d := range docs {
+		set := wordSet(d.content)
+		sig := minhash(set)
+		best := -1
+		tried := map[int]bool{}
+		for b := 0; b < mhBands && best < 0; b++ {
+			var k [mhRows]uint64
+			copy(k[:], sig[b*mhRows:(b+1)*mhRows])
+			for _, li := range bands[b][k] {
+				if tried[li] {
+					continue
+				}
+				tried[li] = true
+				if jaccard(leaders[li].set, set) >= th {
+					best = li
+					break
+				}
+			}
+		}
+		if best >= 0 {
+			leaders[best].members = append(leaders[best].members, i)
+			continue
+		}
+		li := len(leaders)
+		leaders = append(leaders, &leader{set: set, members: []int{i}})
+		for b := 0; b < mhBands; b++ {
+			var k [mhRows]uint64
+			copy(k[:], sig[b*mhRows:(b+1)*mhRows])
+			bands[b][k] = append(bands[b][k], li)
+		}
+	}
+	out := make([][]int, len(leaders))
+	for i, l := range leaders {
+		out[i] = l.members
+	}
+	return out
 }

@@ -75,9 +75,7 @@ func SimHash(words []string) uint64 {
 			continue
 		}
 		seen[w] = true
-		h := fnv.New64a()
-		h.Write([]byte(w))
-		x := h.Sum64()
+		x := fnv64(w)
 		wt := len([]rune(w))
 		for i := 0; i < 64; i++ {
 			if x&(1<<uint(i)) != 0 {
@@ -98,3 +96,9 @@ func SimHash(words []string) uint64 {
 
 // Hamming is the number of differing bits.
 func Hamming(a, b uint64) int { return bits.OnesCount64(a ^ b) }
+
+func fnv64(w string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(w))
+	return h.Sum64()
+}
