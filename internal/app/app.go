@@ -14,6 +14,7 @@ import (
 	"github.com/biaogan/biaogan/internal/appeal/open311"
 	"github.com/biaogan/biaogan/internal/audit"
 	"github.com/biaogan/biaogan/internal/auth"
+	"github.com/biaogan/biaogan/internal/benchmark"
 	"github.com/biaogan/biaogan/internal/config"
 	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/demo"
@@ -48,6 +49,9 @@ type App struct {
 	// Notify is the inbox and outbox; Jobs the scheduler (jobs.go).
 	Notify *notify.Service
 	Jobs   *jobs.Scheduler
+
+	// Benchmark is 对标 (benchmark.go); assess reads its OwnerStages.
+	Benchmark *benchmark.Service
 
 	// demoHooks add each feature's demo data after the office and the
 	// campaign are loaded (LoadDemoIfEmpty), in wiring order.

@@ -736,6 +736,19 @@ func (s *Service) Create(ctx context.Context, a Actor, in NewTask) (*Task, error
 	return s.Task(ctx, id)
 }
 
+// CreateTx registers a task inside the caller's transaction, so a feature
+// that creates tasks with its own rows (a benchmark target's path) keeps
+// them all or none.
+func (s *Service) CreateTx(ctx context.Context, tx *db.Tx, a Actor, in NewTask) (int64, error) {
+	if !a.supervises() {
+		return 0, errSupervisorOnly
+	}
+	if err := checkNewTask(&in); err != nil {
+		return 0, err
+	}
+	return s.create(ctx, tx, a, in)
+}
+
 func (s *Service) create(ctx context.Context, tx *db.Tx, a Actor, in NewTask) (int64, error) {
 	parent, err := s.checkRefs(ctx, tx, &in)
 	if err != nil {
