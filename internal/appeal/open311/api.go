@@ -362,15 +362,26 @@ func (a *API) fetch(ctx context.Context, q Query, codes []string) ([]Request, er
 		}
 		return a.Backend.Requests(ctx, q)
 	}
+	// Each code's newest Page×PageSize requests, read in pages of at most
+	// MaxPageSize (what a Backend is asked for at once).
+	need := q.Page * q.PageSize
+	size := min(need, MaxPageSize)
 	var all []Request
 	for _, c := range codes {
-		qq := q
-		qq.ServiceCode, qq.Page, qq.PageSize = c, 1, q.Page*q.PageSize
-		rs, err := a.Backend.Requests(ctx, qq)
-		if err != nil && !errors.Is(err, ErrUnknownService) {
-			return nil, err
+		got := 0
+		for p := 1; got < need; p++ {
+			qq := q
+			qq.ServiceCode, qq.Page, qq.PageSize = c, p, size
+			rs, err := a.Backend.Requests(ctx, qq)
+			if err != nil && !errors.Is(err, ErrUnknownService) {
+				return nil, err
+			}
+			all = append(all, rs...)
+			got += len(rs)
+			if len(rs) < size {
+				break
+			}
 		}
-		all = append(all, rs...)
 	}
 	slices.SortStableFunc(all, func(x, y Request) int {
 		if c := y.Requested.Compare(x.Requested); c != 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -58,6 +59,7 @@ type resp struct {
 	status int
 	ctype  string
 	body   string
+	hdr    http.Header
 }
 
 func (e *env) do(method, path string, form url.Values) resp {
@@ -72,7 +74,7 @@ func (e *env) do(method, path string, form url.Values) resp {
 	}
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)
-	return resp{rec.Code, rec.Header().Get("Content-Type"), rec.Body.String()}
+	return resp{rec.Code, rec.Header().Get("Content-Type"), rec.Body.String(), rec.Header()}
 }
 
 func (e *env) get(path string) resp { return e.do("GET", path, nil) }
@@ -196,6 +198,9 @@ func TestDiscoveryInBothFormats(t *testing.T) {
 			}
 		} else if err := json.Unmarshal([]byte(r.body), &d); err != nil {
 			t.Fatal(err)
+		}
+		if r.hdr.Get("Content-Security-Policy") == "" || r.hdr.Get("X-Content-Type-Options") != "nosniff" || r.hdr.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: the security headers are missing: %v", f, r.hdr)
 		}
 		if len(d.Endpoints) != 1 || d.Endpoints[0].URL != "https://gov.example.cn/open311/v2" ||
 			d.Endpoints[0].Specification != "http://wiki.open311.org/GeoReport_v2" ||
@@ -375,7 +380,7 @@ func TestPostRequestBadInputChangesNothing(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)
-	resp{rec.Code, rec.Header().Get("Content-Type"), rec.Body.String()}.wantError(t, formatJSON, 400, "x-www-form-urlencoded")
+	resp{rec.Code, rec.Header().Get("Content-Type"), rec.Body.String(), rec.Header()}.wantError(t, formatJSON, 400, "x-www-form-urlencoded")
 	v := e.validForm()
 	v.Set("description", strings.Repeat("坑", 4000))
 	if r := e.do("POST", "/open311/v2/requests.json", v); r.status != 200 || e.fake.count() != 1 {
@@ -503,7 +508,7 @@ func TestWithoutBackendTheServiceIsNotRunning(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	ws.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/open311/v2/services.json", nil))
-	resp{rec.Code, rec.Header().Get("Content-Type"), rec.Body.String()}.wantError(t, formatJSON, 400, "not running")
+	resp{rec.Code, rec.Header().Get("Content-Type"), rec.Body.String(), rec.Header()}.wantError(t, formatJSON, 400, "not running")
 	rec = httptest.NewRecorder()
 	ws.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/open311/v2/discovery.xml", nil))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "http://example.com/open311/v2") {
@@ -536,5 +541,23 @@ func TestPostRequestAsMultipartForm(t *testing.T) {
 	e.h.ServeHTTP(rec, req)
 	if rec.Code != 400 || e.fake.count() != 1 {
 		t.Fatalf("2 MiB body: %d, %d submitted", rec.Code, e.fake.count())
+	}
+}
+
+func TestSeveralServiceCodesPageThroughMoreThanOneBackendPage(t *testing.T) {
+	e := newEnv(t)
+	for i := range 1500 {
+		code := []string{"0101", "0201"}[i%2]
+		e.fake.add(Request{ID: fmt.Sprintf("R%04d", i), Status: "open", ServiceCode: code, Requested: e.now.Add(-time.Duration(i) * time.Minute)})
+	}
+	e.fake.add(Request{ID: "OTHER", Status: "open", ServiceCode: "0102", Requested: e.now})
+	page1 := e.get("/open311/v2/requests.json?service_code=0101,0201&page_size=1000").jsonList(t)
+	page2 := e.get("/open311/v2/requests.json?service_code=0101,0201&page=2&page_size=1000").jsonList(t)
+	if len(page1) != 1000 || len(page2) != 500 || page1[0]["service_request_id"] != "R0000" || page1[999]["service_request_id"] != "R0999" ||
+		page2[0]["service_request_id"] != "R1000" || page2[499]["service_request_id"] != "R1499" {
+		t.Fatalf("pages of %d and %d", len(page1), len(page2))
+	}
+	if all := e.get("/open311/v2/requests.json").jsonList(t); len(all) != 1000 {
+		t.Errorf("the default answer has %d requests, want at most 1000", len(all))
 	}
 }

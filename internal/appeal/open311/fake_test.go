@@ -100,8 +100,9 @@ func (f *fakeBackend) Requests(ctx context.Context, q Query) ([]Request, error) 
 		}
 		return strings.Compare(y.ID, x.ID)
 	})
-	from := min((q.Page-1)*q.PageSize, len(out))
-	return out[from:min(from+q.PageSize, len(out))], nil
+	size := min(q.PageSize, MaxPageSize) // as the real backend caps it
+	from := min((q.Page-1)*size, len(out))
+	return out[from:min(from+size, len(out))], nil
 }
 
 func (f *fakeBackend) Request(ctx context.Context, id string) (*Request, error) {
