@@ -164,6 +164,16 @@ func TestOpen311ConformanceThroughTheApp(t *testing.T) {
 	if strings.Count(xmlRec.Body.String(), "<service>") != len(services) {
 		t.Errorf("services.xml lists %d services, json %d", strings.Count(xmlRec.Body.String(), "<service>"), len(services))
 	}
+	// Every service describes attribute[kind], the appeal type.
+	def := o311(t, a, "GET", "/open311/v2/services/"+url.PathEscape(code)+".json", nil, "").Body.String()
+	for _, want := range []string{`"code":"kind"`, `"datatype":"singlevaluelist"`, `"key":"complaint"`, `"key":"suggestion"`} {
+		if !strings.Contains(def, want) {
+			t.Errorf("service definition lacks %s: %s", want, def)
+		}
+	}
+	if services[0]["metadata"] != true {
+		t.Errorf("a service with attributes says metadata %v", services[0]["metadata"])
+	}
 	for _, f := range []string{"xml", "json"} {
 		checkFormat(t, o311(t, a, "GET", "/open311/v2/services/"+url.PathEscape(code)+"."+f, nil, ""), f)
 		wantStatus(t, o311(t, a, "GET", "/open311/v2/services/NO-SUCH-CODE."+f, nil, ""), f, 404)
@@ -183,7 +193,7 @@ func TestOpen311ConformanceThroughTheApp(t *testing.T) {
 		return url.Values{"api_key": {key}, "service_code": {code}, "lat": {"31.2304"}, "long": {"121.4737"},
 			"address_string": {"人民路 100 号"}, "description": {"人民路 100 号门口路面塌陷，有一个大坑，请尽快处理。"},
 			"email": {"zhang.san@example.cn"}, "first_name": {"三"}, "last_name": {"张"}, "phone": {"13812345678"},
-			"device_id": {"dev-7788"}, "account_id": {"acct-4455"}}
+			"device_id": {"dev-7788"}, "account_id": {"acct-4455"}, "attribute[kind]": {"complaint"}}
 	}
 	before := count()
 	// Bad input: the spec's status, and no work order.
@@ -200,6 +210,7 @@ func TestOpen311ConformanceThroughTheApp(t *testing.T) {
 		{"lat out of range", func(v url.Values) { v.Set("lat", "-91") }, 400},
 		{"long out of range", func(v url.Values) { v.Set("long", "181") }, 400},
 		{"description too long", func(v url.Values) { v.Set("description", strings.Repeat("坑", 4001)) }, 400},
+		{"unknown kind", func(v url.Values) { v.Set("attribute[kind]", "praise") }, 400},
 	} {
 		for _, f := range []string{"xml", "json"} {
 			v := valid()

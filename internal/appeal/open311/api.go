@@ -200,7 +200,7 @@ func (a *API) getService(w http.ResponseWriter, r *http.Request, format, code st
 	}
 	for _, s := range svcs {
 		if s.Code == code {
-			return write(w, format, http.StatusOK, serviceDefinition{ServiceCode: s.Code, Attributes: []attribute{}}, nil)
+			return write(w, format, http.StatusOK, definitionOut(s), nil)
 		}
 	}
 	return a.backendError(w, r, format, code, ErrUnknownService)
@@ -522,6 +522,19 @@ func (a *API) postRequest(w http.ResponseWriter, r *http.Request, format string)
 	if len(problems) > 0 {
 		return writeErrors(w, format, http.StatusBadRequest, problems...)
 	}
+	// The service's attributes: required ones present, values of the
+	// right type or from the list.
+	svcs, err := a.Backend.Services(r.Context())
+	if err != nil {
+		return a.backendError(w, r, format, nr.ServiceCode, err)
+	}
+	i := slices.IndexFunc(svcs, func(s Service) bool { return s.Code == nr.ServiceCode })
+	if i < 0 {
+		return a.backendError(w, r, format, nr.ServiceCode, ErrUnknownService)
+	}
+	if problems := CheckAttributes(svcs[i], nr.Attributes); len(problems) > 0 {
+		return writeErrors(w, format, http.StatusBadRequest, problems...)
+	}
 	nr.KeyName = name
 	id, notice, err := a.Backend.Submit(r.Context(), nr)
 	if err != nil {
@@ -559,4 +572,61 @@ func bodyError(err error) error {
 		return fmt.Errorf("请求过大（上限 %d 字节）/ request too large (limit %d bytes)", mbe.Limit, mbe.Limit)
 	}
 	return fmt.Errorf("请求体无法解析 / the form cannot be parsed: %v", err)
+}
+
+// CheckAttributes checks the attribute[...] values sent for a service
+// against its definition; attributes it does not define pass through.
+func CheckAttributes(s Service, got map[string][]string) []string {
+	var problems []string
+	bad := func(zh, en string) { problems = append(problems, zh+" / "+en) }
+	for _, at := range s.Attributes {
+		var vs []string
+		for _, v := range got[at.Code] {
+			if v = strings.TrimSpace(v); v != "" {
+				vs = append(vs, v)
+			}
+		}
+		name := "attribute[" + at.Code + "]"
+		if len(vs) == 0 {
+			if at.Required {
+				bad("缺少 "+name, name+" is required")
+			}
+			continue
+		}
+		inList := func(v string) bool {
+			return slices.ContainsFunc(at.Values, func(x AttributeValue) bool { return x.Key == v })
+		}
+		keys := make([]string, len(at.Values))
+		for i, x := range at.Values {
+			keys[i] = x.Key
+		}
+		switch at.Datatype {
+		case "singlevaluelist":
+			if len(vs) > 1 {
+				bad(name+" 只能有一个值", name+" takes one value")
+			} else if !inList(vs[0]) {
+				bad(fmt.Sprintf("%s 须为 %s 之一", name, strings.Join(keys, "、")), fmt.Sprintf("%s must be one of %s", name, strings.Join(keys, ", ")))
+			}
+		case "multivaluelist":
+			for _, v := range vs {
+				if !inList(v) {
+					bad(fmt.Sprintf("%s 的值须为 %s", name, strings.Join(keys, "、")), fmt.Sprintf("%s values must be among %s", name, strings.Join(keys, ", ")))
+					break
+				}
+			}
+		case "number":
+			if f, err := strconv.ParseFloat(vs[0], 64); len(vs) > 1 || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				bad(name+" 须为一个数字", name+" must be one number")
+			}
+		case "datetime":
+			if _, ok := parseTime(vs[0]); len(vs) > 1 || !ok {
+				bad(name+" 须为带时区的 W3C 时间", name+" must be one w3 datetime with a zone")
+			}
+		case "string":
+			if len(vs) > 1 || strings.ContainsAny(vs[0], "\r\n") {
+				bad(name+" 须为一行文字", name+" must be one line of text")
+			}
+		}
+	}
+	return problems
 }

@@ -238,18 +238,18 @@ func TestServicesInBothFormats(t *testing.T) {
 
 func TestServiceDefinitionAndUnknownCode(t *testing.T) {
 	e := newEnv(t)
-	r := e.get("/open311/v2/services/0201.json")
+	r := e.get("/open311/v2/services/0101.json")
 	r.check(t, formatJSON)
 	var def map[string]any
-	if err := json.Unmarshal([]byte(r.body), &def); err != nil || def["service_code"] != "0201" {
+	if err := json.Unmarshal([]byte(r.body), &def); err != nil || def["service_code"] != "0101" {
 		t.Fatalf("definition: %v %s", err, r.body)
 	}
 	if a, ok := def["attributes"].([]any); !ok || len(a) != 0 {
 		t.Errorf("attributes should be an empty list: %s", r.body)
 	}
-	r = e.get("/open311/v2/services/0201.xml")
+	r = e.get("/open311/v2/services/0101.xml")
 	r.check(t, formatXML)
-	if !strings.Contains(r.body, "<service_definition>") || !strings.Contains(r.body, "<service_code>0201</service_code>") {
+	if !strings.Contains(r.body, "<service_definition>") || !strings.Contains(r.body, "<service_code>0101</service_code>") {
 		t.Errorf("definition XML: %s", r.body)
 	}
 	for _, f := range formats {
@@ -559,5 +559,76 @@ func TestSeveralServiceCodesPageThroughMoreThanOneBackendPage(t *testing.T) {
 	}
 	if all := e.get("/open311/v2/requests.json").jsonList(t); len(all) != 1000 {
 		t.Errorf("the default answer has %d requests, want at most 1000", len(all))
+	}
+}
+
+func TestServiceAttributesAreDefinedAndChecked(t *testing.T) {
+	e := newEnv(t)
+	list := e.get("/open311/v2/services.json").jsonList(t)
+	if list[0]["metadata"] != false || list[2]["metadata"] != true {
+		t.Errorf("metadata: %v / %v", list[0]["metadata"], list[2]["metadata"])
+	}
+	r := e.get("/open311/v2/services/0201.json")
+	r.check(t, formatJSON)
+	var def struct {
+		ServiceCode string `json:"service_code"`
+		Attributes  []struct {
+			Variable bool   `json:"variable"`
+			Code     string `json:"code"`
+			Datatype string `json:"datatype"`
+			Required bool   `json:"required"`
+			Order    int    `json:"order"`
+			Values   []struct{ Key, Name string }
+		} `json:"attributes"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &def); err != nil || len(def.Attributes) != 4 {
+		t.Fatalf("definition: %v %s", err, r.body)
+	}
+	if a := def.Attributes[0]; a.Code != "kind" || a.Datatype != "singlevaluelist" || !a.Variable || a.Order != 1 || len(a.Values) != 2 || a.Values[1].Key != "complaint" || a.Values[1].Name != "投诉" {
+		t.Errorf("kind attribute: %+v", a)
+	}
+	if a := def.Attributes[1]; a.Code != "when" || !a.Required || a.Order != 2 {
+		t.Errorf("when attribute: %+v", a)
+	}
+	x := e.get("/open311/v2/services/0201.xml")
+	x.check(t, formatXML)
+	for _, want := range []string{"<code>kind</code>", "<datatype>singlevaluelist</datatype>", "<values>", "<key>help</key>", "<name>求助</name>", "<required>true</required>"} {
+		if !strings.Contains(x.body, want) {
+			t.Errorf("definition XML lacks %s: %s", want, x.body)
+		}
+	}
+
+	form := func() url.Values {
+		return url.Values{"api_key": {e.key}, "service_code": {"0201"}, "address_string": {"幸福小区 3 栋"},
+			"attribute[when]": {"2026-11-24T23:30:00+08:00"}, "attribute[kind]": {"complaint"}, "attribute[floors]": {"3"},
+			"attribute[sources][]": {"site", "shop"}}
+	}
+	for _, c := range []struct {
+		name   string
+		change func(url.Values)
+		word   string
+	}{
+		{"required missing", func(v url.Values) { v.Del("attribute[when]") }, "attribute[when] is required"},
+		{"not in the list", func(v url.Values) { v.Set("attribute[kind]", "praise") }, "attribute[kind] must be one of help, complaint"},
+		{"two values for one", func(v url.Values) { v["attribute[kind]"] = []string{"help", "complaint"} }, "attribute[kind] takes one value"},
+		{"multi not in the list", func(v url.Values) { v["attribute[sources][]"] = []string{"site", "moon"} }, "attribute[sources] values must be among site, shop"},
+		{"not a number", func(v url.Values) { v.Set("attribute[floors]", "three") }, "attribute[floors] must be one number"},
+		{"not a datetime", func(v url.Values) { v.Set("attribute[when]", "last night") }, "attribute[when] must be one w3 datetime"},
+	} {
+		for _, f := range formats {
+			v := form()
+			c.change(v)
+			e.do("POST", "/open311/v2/requests."+f, v).wantError(t, f, 400, c.word)
+		}
+	}
+	if e.fake.count() != 0 {
+		t.Fatalf("bad attributes submitted %d requests", e.fake.count())
+	}
+	if r := e.do("POST", "/open311/v2/requests.json", form()); r.status != 200 {
+		t.Fatalf("good attributes: %d %s", r.status, r.body)
+	}
+	got := e.fake.submitted[0].Attributes
+	if got["kind"][0] != "complaint" || strings.Join(got["sources"], ",") != "site,shop" || got["when"][0] != "2026-11-24T23:30:00+08:00" {
+		t.Errorf("attributes passed on: %v", got)
 	}
 }

@@ -14,7 +14,23 @@ type Service struct {
 	Description string
 	Group       string // the parent category's name
 	Keywords    []string
+	// Attributes are the extra fields the service asks for (GET
+	// services/{code}); none means metadata=false.
+	Attributes []Attribute
 }
+
+// Attribute is an extra field of a service, sent as attribute[Code].
+type Attribute struct {
+	Code        string
+	Datatype    string // string, number, datetime, text, singlevaluelist or multivaluelist
+	Required    bool
+	Description string
+	Order       int              // 1 first
+	Values      []AttributeValue // the choices of a singlevaluelist or multivaluelist
+}
+
+// AttributeValue is one choice of a value list.
+type AttributeValue struct{ Key, Name string }
 
 // Request is a work order as Open311 shows it: never any personal data.
 type Request struct {

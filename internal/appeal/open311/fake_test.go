@@ -24,7 +24,12 @@ func newFake(now func() time.Time) *fakeBackend {
 	return &fakeBackend{now: now, services: []Service{
 		{Code: "0101", Name: "道路破损", Description: "路面坑洼、井盖缺失", Group: "城市管理", Keywords: []string{"道路", "坑洼"}},
 		{Code: "0102", Name: "占道经营", Description: "", Group: "城市管理"},
-		{Code: "0201", Name: "噪声扰民", Description: "夜间施工噪声", Group: "生态环境", Keywords: []string{"噪声"}},
+		{Code: "0201", Name: "噪声扰民", Description: "夜间施工噪声", Group: "生态环境", Keywords: []string{"噪声"}, Attributes: []Attribute{
+			{Code: "kind", Datatype: "singlevaluelist", Description: "诉求类型", Values: []AttributeValue{{"help", "求助"}, {"complaint", "投诉"}}},
+			{Code: "when", Datatype: "datetime", Required: true, Description: "什么时候听到的"},
+			{Code: "floors", Datatype: "number", Description: "楼层"},
+			{Code: "sources", Datatype: "multivaluelist", Description: "噪声来源", Values: []AttributeValue{{"site", "工地"}, {"shop", "商铺"}}},
+		}},
 	}}
 }
 

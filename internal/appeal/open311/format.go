@@ -111,12 +111,12 @@ type xmlServices struct {
 }
 
 func serviceOut(s Service) service {
-	return service{ServiceCode: s.Code, ServiceName: s.Name, Description: nstr(s.Description), Metadata: false,
+	return service{ServiceCode: s.Code, ServiceName: s.Name, Description: nstr(s.Description), Metadata: len(s.Attributes) > 0,
 		Type: "realtime", Keywords: nstr(strings.Join(s.Keywords, ", ")), Group: nstr(s.Group)}
 }
 
-// serviceDefinition is GET services/{code}: the services take no extra
-// attributes, so the list is empty (and metadata is false in the list).
+// serviceDefinition is GET services/{code}: the service's attributes (an
+// empty list when it has none; metadata is false in the list then).
 type serviceDefinition struct {
 	XMLName     xml.Name    `xml:"service_definition" json:"-"`
 	ServiceCode string      `xml:"service_code" json:"service_code"`
@@ -124,12 +124,35 @@ type serviceDefinition struct {
 }
 
 type attribute struct {
-	Variable    bool   `xml:"variable" json:"variable"`
-	Code        string `xml:"code" json:"code"`
-	Datatype    string `xml:"datatype" json:"datatype"`
-	Required    bool   `xml:"required" json:"required"`
-	Description string `xml:"description" json:"description"`
-	Order       int    `xml:"order" json:"order"`
+	Variable            bool       `xml:"variable" json:"variable"`
+	Code                string     `xml:"code" json:"code"`
+	Datatype            string     `xml:"datatype" json:"datatype"`
+	Required            bool       `xml:"required" json:"required"`
+	DatatypeDescription nstr       `xml:"datatype_description" json:"datatype_description"`
+	Order               int        `xml:"order" json:"order"`
+	Description         string     `xml:"description" json:"description"`
+	Values              []valueOut `xml:"values>value,omitempty" json:"values,omitempty"`
+}
+
+type valueOut struct {
+	Key  string `xml:"key" json:"key"`
+	Name string `xml:"name" json:"name"`
+}
+
+func definitionOut(s Service) serviceDefinition {
+	d := serviceDefinition{ServiceCode: s.Code, Attributes: []attribute{}}
+	for i, at := range s.Attributes {
+		order := at.Order
+		if order == 0 {
+			order = i + 1
+		}
+		o := attribute{Variable: true, Code: at.Code, Datatype: at.Datatype, Required: at.Required, Order: order, Description: at.Description}
+		for _, v := range at.Values {
+			o.Values = append(o.Values, valueOut{Key: v.Key, Name: v.Name})
+		}
+		d.Attributes = append(d.Attributes, o)
+	}
+	return d
 }
 
 // request is one entry of GET requests and GET requests/{id}. There is no
