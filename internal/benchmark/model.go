@@ -537,15 +537,19 @@ func StageOf(d Direction, s Series, chosen int64, n int) (Stage, string) {
 	if n < 1 {
 		n = 2
 	}
+	// ours are the periods with our value and at least one peer's: the
+	// periods we can be compared in (peer figures often come late).
 	anyPeer := false
 	var ours []string
 	for _, p := range s.Periods {
+		peer := false
 		for sub := range s.Values[p] {
 			if sub.Kind == SubjectPeer {
-				anyPeer = true
+				peer = true
 			}
 		}
-		if _, ok := s.Values[p][Us]; ok {
+		anyPeer = anyPeer || peer
+		if _, ok := s.Values[p][Us]; ok && peer {
 			ours = append(ours, p)
 		}
 	}

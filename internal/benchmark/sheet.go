@@ -116,17 +116,26 @@ func (s *Service) ImportIndicators(ctx context.Context, a Actor, b []byte) (int,
 			ok = false
 		}
 		seen[in.Code] = row.Num
-		if ok {
-			if err := s.checkIndicator(ctx, s.DB, &in); err != nil {
-				if _, isApp := asApp(err); !isApp {
-					return 0, err
-				}
-				field := map[string]string{"code": "code", "name": "name", "unit": "unit", "category": "category", "source": "source", "weight": "weight",
-					"owner_unit_id": "owner", "definition": "definition"}[fieldOf(err)]
-				rerrs = append(rerrs, sheet.FromError(row.Num, col(field), err))
-				continue
+		// Check the rest even when direction or frequency were bad, so
+		// every problem of the row is reported at once.
+		chk := in
+		if !chk.Direction.Valid() {
+			chk.Direction = HigherBetter
+		}
+		if !chk.Frequency.Valid() {
+			chk.Frequency = Quarterly
+		}
+		if err := s.checkIndicator(ctx, s.DB, &chk); err != nil {
+			if _, isApp := asApp(err); !isApp {
+				return 0, err
 			}
-			ins = append(ins, in)
+			field := map[string]string{"code": "code", "name": "name", "unit": "unit", "category": "category", "source": "source", "weight": "weight",
+				"owner_unit_id": "owner", "definition": "definition"}[fieldOf(err)]
+			rerrs = append(rerrs, sheet.FromError(row.Num, col(field), err))
+			continue
+		}
+		if ok {
+			ins = append(ins, chk)
 		}
 	}
 	if len(rerrs) > 0 {
