@@ -3,6 +3,7 @@ package open311
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,5 +93,50 @@ func TestKeysAreHashedNamedRevocableAndAudited(t *testing.T) {
 	got := strings.Join(actions, "; ")
 	if !strings.Contains(got, "open311.key.add 市民通 App by admin") || !strings.Contains(got, "open311.key.revoke 市民通 App by admin") || len(actions) != 2 {
 		t.Errorf("audit: %s", got)
+	}
+}
+
+func TestConcurrentKeyChangesHaveOneWinner(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.Open(t)
+	k := NewKeys(d, audit.New(d), nil)
+	actor := audit.Entry{Actor: "admin"}
+	const n = 6
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _, errs[i] = k.Add(ctx, actor, "同名") }()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		} else if e, isApp := apperr.As(err); !isApp || e.Status != 409 {
+			t.Errorf("a losing add: %v, want 409", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d adds of one name succeeded", ok)
+	}
+	keys, _ := k.List(ctx)
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = k.Revoke(ctx, actor, keys[0].ID) }()
+	}
+	wg.Wait()
+	ok = 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d revokes of one key succeeded", ok)
+	}
+	recs, _, _ := audit.New(d).List(ctx, audit.Filter{Action: "open311."})
+	if len(recs) != 2 {
+		t.Errorf("%d audit records, want one add and one revoke", len(recs))
 	}
 }
