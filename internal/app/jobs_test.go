@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +51,8 @@ func newAppAt(t *testing.T, now func() time.Time) *app.App {
 
 func TestHousekeepingRunsTheScheduler(t *testing.T) {
 	a := newApp(t)
-	if got := a.Jobs.Names(); strings.Join(got, ",") != app.JobRemind+","+app.JobEscalate+","+app.JobLookBack {
+	// Supervision's passes come first; features wired later add theirs.
+	if got := a.Jobs.Names(); !strings.HasPrefix(strings.Join(got, ","), app.JobRemind+","+app.JobEscalate+","+app.JobLookBack) {
 		t.Fatalf("jobs %v", got)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -71,7 +73,7 @@ func TestHousekeepingRunsTheScheduler(t *testing.T) {
 				ran++
 			}
 		}
-		if ran == 3 {
+		if ran == len(st) && ran >= 3 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -142,7 +144,7 @@ func TestReminderReachesTheInbox(t *testing.T) {
 		t.Fatalf("outbox: %+v %v", out, err)
 	}
 	// The pass is not due again for ten minutes; forced, it sends nothing new.
-	if ran, _ := a.Jobs.RunDue(ctx); len(ran) != 2 { // escalate and look-back had not run yet
+	if ran, _ := a.Jobs.RunDue(ctx); !slices.Contains(ran, app.JobEscalate) || !slices.Contains(ran, app.JobLookBack) || slices.Contains(ran, app.JobRemind) { // escalate and look-back had not run yet
 		t.Fatalf("due jobs: %v", ran)
 	}
 	if ran, err := a.Jobs.RunOnce(ctx, app.JobRemind); err != nil || !ran {
