@@ -540,22 +540,21 @@ type RatingInput struct {
 // criterion; the rater's group follows from their role. Rating one's own
 // unit is refused.
 func (s *Service) Rate(ctx context.Context, a Actor, in RatingInput) (*Rating, error) {
-	if !a.Rater && !a.System {
-		return nil, forbidden("rater_only", "您不在评议范围内", "you are not a rater")
-	}
-	sc, err := s.Scheme(ctx, in.Year)
+	rs, err := s.RateMany(ctx, a, in.Year, []RatingInput{in})
 	if err != nil {
 		return nil, err
 	}
-	c, ok := sc.criterion(in.Criterion)
-	if !ok || c.Method != MethodRating {
-		return nil, invalid("criterion", fmt.Sprintf("%s 不是本方案的综合评比指标", in.Criterion), fmt.Sprintf("%s is not a rating criterion of the scheme", in.Criterion))
+	return &rs[0], nil
+}
+
+// RateMany stores several scores of one year at once: all or none.
+func (s *Service) RateMany(ctx context.Context, a Actor, year int, ins []RatingInput) ([]Rating, error) {
+	if !a.Rater && !a.System {
+		return nil, forbidden("rater_only", "您不在评议范围内", "you are not a rater")
 	}
-	if math.IsNaN(in.Score) || in.Score < 0 || in.Score > 100 {
-		return nil, invalid("score", fmt.Sprintf("评分须在 0–100 之间，收到 %g", in.Score), fmt.Sprintf("score must be within 0–100, got %g", in.Score))
-	}
-	if a.UnitID != 0 && in.UnitID == a.UnitID {
-		return nil, invalid("unit_id", "不能为本单位评分", "you cannot rate your own unit")
+	sc, err := s.Scheme(ctx, year)
+	if err != nil {
+		return nil, err
 	}
 	group := ""
 	for _, g := range sc.RaterGroups {
@@ -575,31 +574,51 @@ func (s *Service) Rate(ctx context.Context, a Actor, in RatingInput) (*Rating, e
 	if err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(units, func(u Unit) bool { return u.ID == in.UnitID }) {
-		return nil, invalid("unit_id", fmt.Sprintf("单位 %d 不在考评范围内", in.UnitID), fmt.Sprintf("unit %d is not assessed", in.UnitID))
-	}
-	r := Rating{CriterionID: c.ID, Group: group, RaterID: a.UserID, UnitID: in.UnitID, Score: in.Score}
-	if a.UnitID != 0 {
-		u := a.UnitID
-		r.RaterUnitID = &u
+	out := make([]Rating, 0, len(ins))
+	for _, in := range ins {
+		c, ok := sc.criterion(in.Criterion)
+		if !ok || c.Method != MethodRating {
+			return nil, invalid("criterion", fmt.Sprintf("%s 不是本方案的综合评比指标", in.Criterion), fmt.Sprintf("%s is not a rating criterion of the scheme", in.Criterion))
+		}
+		if math.IsNaN(in.Score) || in.Score < 0 || in.Score > 100 {
+			return nil, invalid("score", fmt.Sprintf("评分须在 0–100 之间，收到 %g", in.Score), fmt.Sprintf("score must be within 0–100, got %g", in.Score))
+		}
+		if a.UnitID != 0 && in.UnitID == a.UnitID {
+			return nil, invalid("unit_id", "不能为本单位评分", "you cannot rate your own unit")
+		}
+		if !slices.ContainsFunc(units, func(u Unit) bool { return u.ID == in.UnitID }) {
+			return nil, invalid("unit_id", fmt.Sprintf("单位 %d 不在考评范围内", in.UnitID), fmt.Sprintf("unit %d is not assessed", in.UnitID))
+		}
+		r := Rating{CriterionID: c.ID, Group: group, RaterID: a.UserID, UnitID: in.UnitID, Score: in.Score}
+		if a.UnitID != 0 {
+			u := a.UnitID
+			r.RaterUnitID = &u
+		}
+		out = append(out, r)
 	}
 	err = s.DB.InTx(ctx, func(tx *db.Tx) error {
-		if err := yearLocked(ctx, tx, in.Year); err != nil {
+		if err := yearLocked(ctx, tx, year); err != nil {
 			return err
 		}
-		id, err := db.InsertID(ctx, tx, `INSERT INTO assess_ratings (criterion_id, group_code, rater_id, rater_unit_id, unit_id, score, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		for i := range out {
+			r := &out[i]
+			id, err := db.InsertID(ctx, tx, `INSERT INTO assess_ratings (criterion_id, group_code, rater_id, rater_unit_id, unit_id, score, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (criterion_id, rater_id, unit_id) DO UPDATE SET score = excluded.score, created_at = excluded.created_at`,
-			c.ID, group, a.UserID, nullID(a.UnitID), in.UnitID, in.Score, s.stamp())
-		if err != nil {
-			return fmt.Errorf("assess: store rating: %w", err)
+				r.CriterionID, group, a.UserID, nullID(a.UnitID), r.UnitID, r.Score, s.stamp())
+			if err != nil {
+				return fmt.Errorf("assess: store rating: %w", err)
+			}
+			r.ID = id
+			if err := s.Audit.WriteTx(ctx, tx, a.entry("assess.rate", fmt.Sprintf("rating:%d", id), fmt.Sprintf("criterion %d unit %d score %g", r.CriterionID, r.UnitID, r.Score))); err != nil {
+				return err
+			}
 		}
-		r.ID = id
-		return s.Audit.WriteTx(ctx, tx, a.entry("assess.rate", fmt.Sprintf("rating:%d", id), fmt.Sprintf("%s unit %d score %g", c.Code, in.UnitID, in.Score)))
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &r, nil
+	return out, nil
 }
 
 // Ratings lists a year's ratings (rater ids included: for supervisors).

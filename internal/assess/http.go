@@ -635,7 +635,7 @@ func (s *Service) getRate(w http.ResponseWriter, r *http.Request) error {
 }
 
 // postRate stores every filled score of the form (fields "s/<code>/<unit>")
-// one by one; the first bad one stops with its error.
+// together: one bad score stores none.
 func (s *Service) postRate(w http.ResponseWriter, r *http.Request) error {
 	y, err := pathYear(r)
 	if err != nil {
@@ -644,8 +644,7 @@ func (s *Service) postRate(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return apperr.BadRequest("bad_form", "表单无法解析 / form cannot be parsed")
 	}
-	a := actor(r)
-	n := 0
+	var ins []RatingInput
 	for k, vs := range r.PostForm {
 		rest, ok := strings.CutPrefix(k, "s/")
 		if !ok || len(vs) == 0 || strings.TrimSpace(vs[0]) == "" {
@@ -653,17 +652,19 @@ func (s *Service) postRate(w http.ResponseWriter, r *http.Request) error {
 		}
 		code, us, ok := strings.Cut(rest, "/")
 		uid, err1 := strconv.ParseInt(us, 10, 64)
-		v, err2 := strconv.ParseFloat(strings.TrimSpace(vs[0]), 64)
 		if !ok || err1 != nil {
-			continue
+			return invalid("score", fmt.Sprintf("字段 %q 无效", k), fmt.Sprintf("field %q is malformed", k))
 		}
-		if err2 != nil {
+		v, err := strconv.ParseFloat(strings.TrimSpace(vs[0]), 64)
+		if err != nil {
 			return invalid("score", fmt.Sprintf("评分须为数字，收到 %q", vs[0]), fmt.Sprintf("a score must be a number, got %q", vs[0]))
 		}
-		if _, err := s.Rate(r.Context(), a, RatingInput{Year: y, Criterion: code, UnitID: uid, Score: v}); err != nil {
+		ins = append(ins, RatingInput{Year: y, Criterion: code, UnitID: uid, Score: v})
+	}
+	if len(ins) > 0 {
+		if _, err := s.RateMany(r.Context(), actor(r), y, ins); err != nil {
 			return err
 		}
-		n++
 	}
 	return redirect(w, r, fmt.Sprintf("/assess/rate/%d", y), "flash.assess_saved")
 }
