@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"testing"
+	"time"
 
 	"github.com/biaogan/biaogan/internal/appeal"
 	"github.com/biaogan/biaogan/internal/audit"
+	"github.com/biaogan/biaogan/internal/db"
+	"github.com/biaogan/biaogan/internal/notify"
 	"github.com/biaogan/biaogan/internal/supervise"
 	"github.com/biaogan/biaogan/internal/web"
 	"github.com/biaogan/biaogan/internal/workday"
@@ -37,7 +42,83 @@ func (a *App) wireAppeal(ws *web.Server) error {
 		return fmt.Errorf("app: appeal: %w", err)
 	}
 	a.Open311Backend = appeal.Open311{S: svc}
+	if err := a.Metrics.Register(svc.Metrics()...); err != nil {
+		return fmt.Errorf("app: appeal metrics: %w", err)
+	}
+	svc.Notes = appealNotes{a}
+	a.Jobs.Register(JobAppealRemind, JobInterval, pass(svc.RemindPass))
+	a.demoHooks = append(a.demoHooks, func(ctx context.Context, now time.Time) error {
+		return loadAppealDemo(ctx, a, svc, now)
+	})
 	return nil
+}
+
+// JobAppealRemind sends the deadline reminders of open 12345 orders.
+const JobAppealRemind = "appeal.remind"
+
+// DemoAppeals is how many appeals the demo generates: BIAOGAN_DEMO_APPEALS,
+// default 200000 (2000 inside tests).
+func DemoAppeals() int {
+	if v := os.Getenv("BIAOGAN_DEMO_APPEALS"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+			return n
+		}
+	}
+	if testing.Testing() {
+		return 2000
+	}
+	return 200000
+}
+
+func loadAppealDemo(ctx context.Context, a *App, svc *appeal.Service, now time.Time) error {
+	unit := func(code string) int64 {
+		var id int64
+		if err := a.DB.QueryRowContext(ctx, `SELECT id FROM units WHERE code = ?`, code).Scan(&id); err != nil {
+			return 0
+		}
+		return id
+	}
+	if err := appeal.SeedRules(ctx, svc, unit); err != nil {
+		return fmt.Errorf("app: appeal demo rules: %w", err)
+	}
+	n := DemoAppeals()
+	if n == 0 {
+		return nil
+	}
+	start := time.Now()
+	_, err := svc.Generate(ctx, appeal.GenConfig{N: n, Days: 730, End: workday.FromTime(now, a.Cfg.Location), Seed: 2026, Unit: unit})
+	if err != nil {
+		return fmt.Errorf("app: appeal demo: %w", err)
+	}
+	a.Log.Info("demo appeals loaded", "appeals", n, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// appealNotes sends appeal reminders to the people of a unit who handle
+// appeals (liaisons and unit heads) through notify.
+type appealNotes struct{ a *App }
+
+func (x appealNotes) NotifyUnit(ctx context.Context, tx *db.Tx, unitID int64, kind, link, subject, titleZH, titleEN, bodyZH, bodyEN string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT u.id FROM users u JOIN user_roles r ON r.user_id = u.id
+		WHERE u.unit_id = ? AND NOT u.disabled AND r.role IN ('liaison','unit_head') ORDER BY u.id`, unitID)
+	if err != nil {
+		return fmt.Errorf("app: appeal recipients: %w", err)
+	}
+	var to []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		to = append(to, id)
+	}
+	rows.Close()
+	if len(to) == 0 {
+		return nil
+	}
+	return x.a.Notify.Send(ctx, tx, notify.Message{To: to, Kind: kind, Level: notify.LevelNone, Link: link, Subject: subject,
+		Title: notify.Text{ZH: titleZH, EN: titleEN}, Body: notify.Text{ZH: bodyZH, EN: bodyEN}})
 }
 
 // appealTasks escalates orders to a supervision task through supervise.

@@ -161,6 +161,7 @@ type Stats struct {
 	AvgHours     float64 `json:"avg_handling_hours"`
 	Rank         int     `json:"rank,omitempty"`
 	Heat         float64 `json:"heat,omitempty"`
+	HeatLevel    int     `json:"-"`
 }
 
 func pct(a, b int64) float64 {
@@ -212,6 +213,7 @@ func (s *Service) DistrictStats(ctx context.Context, rg Range) ([]Stats, error) 
 		}
 		if mx > 0 {
 			x.Heat = math.Round(float64(x.Received)/float64(mx)*100) / 100
+			x.HeatLevel = int(x.Heat * 5)
 		}
 		out = append(out, x)
 	}
@@ -553,6 +555,7 @@ type Cluster struct {
 	First      string   `json:"first"`
 	Last       string   `json:"last"`
 	TaskID     *int64   `json:"task_id,omitempty"`
+	IDList     string   `json:"-"`
 }
 
 // Cluster thresholds.
@@ -637,6 +640,11 @@ func (s *Service) Clusters(ctx context.Context, rg Range) ([]Cluster, error) {
 			}
 		}
 		c.TopWords = topN(freq, 8, len(texts)*2/3)
+		ids := make([]string, len(c.IDs))
+		for j, id := range c.IDs {
+			ids[j] = fmt.Sprint(id)
+		}
+		c.IDList = strings.Join(ids, ",")
 		if len(tasks) > 0 {
 			c.TaskID = &tasks[0]
 		}

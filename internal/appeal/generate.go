@@ -88,6 +88,8 @@ type genCtx struct {
 	units  map[string]int64
 	// unit quality: share handled on time and satisfied.
 	quality map[int64]float64
+	// lastCall is when each phone last appealed (for is_repeat).
+	lastCall map[string]time.Time
 }
 
 type leafRef struct {
@@ -108,7 +110,7 @@ func (s *Service) Generate(ctx context.Context, cfg GenConfig) (*Planted, error)
 		cfg.BatchRows = 20000
 	}
 	g := &genCtx{s: s, cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 12345)), start: cfg.End.AddDays(-(cfg.Days - 1)),
-		seq: map[workday.Date]int64{}, units: map[string]int64{}, quality: map[int64]float64{}}
+		seq: map[workday.Date]int64{}, units: map[string]int64{}, quality: map[int64]float64{}, lastCall: map[string]time.Time{}}
 	for gi := range catalog {
 		for li := range catalog[gi].Leaves {
 			g.leaves = append(g.leaves, leafRef{&catalog[gi], &catalog[gi].Leaves[li]})
@@ -319,6 +321,10 @@ func (g *genCtx) order(d workday.Date, lr leafRef, district, text, phone string)
 		Content: join(words), District: dist.Name, Street: street, Address: fmt.Sprintf("%s%s%d栋%d单元", street, join(estate), 1+rng.IntN(30), 1+rng.IntN(4)),
 		PhoneMask: MaskPhone(phone), NameMask: MaskName(name), Urgency: UrgencyNormal, State: StateReceived, Received: received,
 		SimHash: SimHash(strings.Fields(words))}
+	if last, ok := g.lastCall[phone]; ok && received.Sub(last) < DefaultRepeatWindow*24*time.Hour {
+		r.IsRepeat = true
+	}
+	g.lastCall[phone] = received
 	pii := g.s.PII
 	r.PhoneHash = pii.PhoneHash(phone)
 	r.PhoneEnc, _ = pii.Encrypt(phone)
@@ -394,9 +400,6 @@ func (g *genCtx) lifecycle(r *BulkRow, d workday.Date) {
 	if rng.IntN(25) == 0 {
 		r.Extended = true
 		r.DueOn = cal.AddWorkdays(r.DueOn, 5)
-	}
-	if rng.IntN(50) == 0 {
-		r.ReturnCount = 1
 	}
 	// Handling takes 1–6 working days; poorer units run late more often.
 	hd := 1 + rng.IntN(4)

@@ -14,6 +14,7 @@ import (
 	"github.com/biaogan/biaogan/internal/auth"
 	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/deadline"
+	"github.com/biaogan/biaogan/internal/web"
 	"github.com/biaogan/biaogan/internal/workday"
 )
 
@@ -52,11 +53,13 @@ type Service struct {
 	tree []Category
 
 	model *nbCache
+	web   *web.Server
+	imp   *rejectStore
 }
 
 // New makes the service.
 func New(d *db.DB, al *audit.Log, cal *workday.Calendar, pii *PII, now func() time.Time) *Service {
-	return &Service{DB: d, Audit: al, Cal: cal, Now: now, PII: pii, Log: slog.Default(), model: &nbCache{}}
+	return &Service{DB: d, Audit: al, Cal: cal, Now: now, PII: pii, Log: slog.Default(), model: &nbCache{}, imp: newRejectStore()}
 }
 
 // Today is the 12345 center's civil day.
@@ -460,6 +463,12 @@ func (s *Service) doTransition(ctx context.Context, tx *db.Tx, ac Actor, r *row,
 	if err := save(ctx, tx, r, now); err != nil {
 		return err
 	}
+	if r.dueMoved {
+		// The reminder keys start over with a new due date.
+		if _, err := tx.ExecContext(ctx, `UPDATE appeals SET remind_key = '' WHERE id = ?`, r.ID); err != nil {
+			return fmt.Errorf("appeal: reset reminders: %w", err)
+		}
+	}
 	after := contribOf(r)
 	if err := applyRollup(ctx, tx, &before, &after); err != nil {
 		return err
@@ -501,6 +510,7 @@ func (s *Service) setDispatch(r *row, unit int64) error {
 	r.DueOn = deadline.DueAfter(days).Resolve(s.Cal, today)
 	r.Triage = TriageDispatched
 	r.State = StateDispatched
+	r.dueMoved = true
 	r.AcceptedAt = nil
 	return nil
 }
@@ -643,6 +653,7 @@ func (s *Service) Extend(ctx context.Context, ac Actor, id int64, days int, reas
 		}
 		r.Extended, r.ExtReason = true, reason
 		r.DueOn = s.Cal.AddWorkdays(r.DueOn, days)
+		r.dueMoved = true
 		return nil
 	})
 }

@@ -59,6 +59,7 @@ type row struct {
 	*Appeal
 	respondedInTime, onTime bool
 	returnedBy              int64
+	dueMoved                bool
 }
 
 func scanAppeal(sc scanner) (*row, error) {
