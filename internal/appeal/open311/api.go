@@ -245,7 +245,8 @@ func parseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// splitList splits a comma list, dropping blanks.
+// splitList splits a comma list, dropping blanks (a list argument may also
+// be repeated: the values are joined with commas first).
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -281,17 +282,17 @@ func ParseQuery(v url.Values, now time.Time) (Query, []string, []string) {
 		}
 	}
 	// service_request_id overrides every other argument.
-	if ids := splitList(v.Get("service_request_id")); len(ids) > 0 {
+	if ids := splitList(strings.Join(v["service_request_id"], ",")); len(ids) > 0 {
 		if len(ids) > maxIDs {
 			bad(fmt.Sprintf("service_request_id 最多 %d 个", maxIDs), fmt.Sprintf("service_request_id lists at most %d ids", maxIDs))
 		}
 		return Query{IDs: ids, Page: 1, PageSize: len(ids)}, nil, problems
 	}
-	codes := splitList(v.Get("service_code"))
+	codes := splitList(strings.Join(v["service_code"], ","))
 	if len(codes) > maxCodes {
 		bad(fmt.Sprintf("service_code 最多 %d 个", maxCodes), fmt.Sprintf("service_code lists at most %d codes", maxCodes))
 	}
-	switch st := splitList(v.Get("status")); {
+	switch st := splitList(strings.Join(v["status"], ",")); {
 	case len(st) == 0:
 	case len(st) == 1 && (st[0] == "open" || st[0] == "closed"):
 		q.Status = st[0]

@@ -416,6 +416,9 @@ func TestGetRequestsQueries(t *testing.T) {
 		{"?status=open,closed", "A1,A2,A3"},
 		{"?service_code=0101", "A1"},
 		{"?service_code=0101,0201", "A1,A2"},
+		{"?service_code=0101&service_code=0201", "A1,A2"}, // declared twice
+		{"?status=open&status=closed&page_size=", "A1,A2,A3"},
+		{"?service_request_id=A3&service_request_id=A1", "A1,A3"},
 		{"?service_code=0101,0201,0102&page=2&page_size=2", "A3"},
 		{"?page_size=2", "A1,A2"},
 		{"?page=2&page_size=2", "A3"},
