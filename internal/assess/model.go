@@ -164,7 +164,7 @@ func DefaultSettings() Settings {
 			{Metric: "supervise.lookback_pass_rate", Weight: 5, Floor: 50, Target: 100},
 			{Metric: "appeal.satisfaction_rate", Weight: 10, Floor: 60, Target: 100},
 		},
-		HonourTop: 3, WatchBottom: 3, WatchBelow: 60,
+		HonourTop: 3, WatchBottom: 3,
 		DailyDue: "17:30", ObjectionDays: 5,
 		Kinds: []string{"section", "affiliate", "outpost", "district"},
 	}
