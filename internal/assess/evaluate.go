@@ -757,7 +757,7 @@ func (s *Service) ComputeEvaluation(ctx context.Context, year int) (*Evaluation,
 	}
 	yp := metric.YearOf(workday.DateOf(year, time.January, 1))
 	yp.Today = s.Today()
-	mvals := map[string]metric.Values{}
+	var mvals map[string]metric.Values
 	need := map[string]bool{}
 	for _, c := range sc.Leaves() {
 		if c.Method == MethodMetric {
@@ -768,12 +768,12 @@ func (s *Service) ComputeEvaluation(ctx context.Context, year int) (*Evaluation,
 	if _, ok := s.Metrics.Get(overdue); ok && sc.OverdueDeduction > 0 {
 		need[overdue] = true
 	}
+	codes := make([]string, 0, len(need))
 	for code := range need {
-		v, err := s.Metrics.Compute(ctx, code, yp)
-		if err != nil {
-			return nil, err
-		}
-		mvals[code] = v
+		codes = append(codes, code)
+	}
+	if mvals, err = s.computeMetrics(ctx, codes, yp); err != nil {
+		return nil, err
 	}
 	// Inputs by unit.
 	declBy := map[int64]map[int64]Declaration{} // criterion → unit

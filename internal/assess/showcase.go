@@ -65,14 +65,14 @@ func (s *Service) ComputeShowcase(ctx context.Context, key string) (*Showcase, e
 		return nil, err
 	}
 	sc := &Showcase{Period: mp.String(), Label: mp.Label(), At: s.stamp(), Formula: st.Formula, Items: []ShowcaseRow{}}
-	vals := map[string]metric.Values{}
+	var codes []string
 	for _, m := range s.figures(st.Formula) {
-		v, err := s.Metrics.Compute(ctx, m.Code, mp)
-		if err != nil {
-			return nil, err
-		}
-		vals[m.Code] = v
+		codes = append(codes, m.Code)
 		sc.Figures = append(sc.Figures, Figure{Code: m.Code, Name: m.Name, NameEN: m.NameEN, Measure: m.Measure, Precision: m.Precision})
+	}
+	vals, err := s.computeMetrics(ctx, codes, mp)
+	if err != nil {
+		return nil, err
 	}
 	// Last month's published ranks, for movement.
 	prevRank := map[int64]int{}

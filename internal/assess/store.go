@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/biaogan/biaogan/internal/db"
@@ -489,4 +490,35 @@ func mustJSON(v any) string {
 		return "[]"
 	}
 	return string(b)
+}
+
+// computeMetrics computes several metrics for one period concurrently
+// (each is one set-based query; on PostgreSQL and SQLite's reader pool
+// they run side by side).
+func (s *Service) computeMetrics(ctx context.Context, codes []string, p metric.Period) (map[string]metric.Values, error) {
+	out := make(map[string]metric.Values, len(codes))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var first error
+	sem := make(chan struct{}, 4)
+	for _, code := range codes {
+		wg.Add(1)
+		go func(code string) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			v, err := s.Metrics.Compute(ctx, code, p)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if first == nil {
+					first = err
+				}
+				return
+			}
+			out[code] = v
+		}(code)
+	}
+	wg.Wait()
+	return out, first
 }

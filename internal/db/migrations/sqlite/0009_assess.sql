@@ -216,3 +216,10 @@ CREATE TABLE assess_objections (
 	created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX assess_objections_period ON assess_objections(period_key, state);
+
+-- The showcase and the year-end evaluation read the registry's supervision
+-- metrics for every unit over a month or a year; these covering indexes let
+-- those aggregates read the index alone (by due date in force, and by the
+-- due date at assignment) instead of visiting every task row.
+CREATE INDEX tasks_metric_due ON tasks(due_on, state, lead_unit_id, signed_off_on);
+CREATE INDEX tasks_metric_baseline ON tasks(COALESCE(baseline_due_on, due_on), state, lead_unit_id, signed_off_on);
