@@ -86,13 +86,37 @@ func loadAppealDemo(ctx context.Context, a *App, svc *appeal.Service, now time.T
 		return nil
 	}
 	start := time.Now()
-	_, err := svc.Generate(ctx, appeal.GenConfig{N: n, Days: 730, End: workday.FromTime(now, a.Cfg.Location), Seed: 2026, Unit: unit})
-	if err != nil {
+	cfg := appeal.GenConfig{N: n, Days: 730, End: workday.FromTime(now, a.Cfg.Location), Seed: 2026, Unit: unit}
+	if n <= DemoAppealsAtOnce {
+		if _, err := svc.Generate(ctx, cfg); err != nil {
+			return fmt.Errorf("app: appeal demo: %w", err)
+		}
+		a.Log.Info("demo appeals loaded", "appeals", n, "took", time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	// The last 60 days now, so the server starts quickly with the queues
+	// and the analysis of the recent weeks; the older history follows in
+	// the background in small transactions.
+	recent := cfg
+	recent.OnlyRecent = 60
+	if _, err := svc.Generate(ctx, recent); err != nil {
 		return fmt.Errorf("app: appeal demo: %w", err)
 	}
-	a.Log.Info("demo appeals loaded", "appeals", n, "took", time.Since(start).Round(time.Millisecond))
+	a.Log.Info("demo appeals: the last 60 days loaded; the rest of the two years loads in the background", "took", time.Since(start).Round(time.Millisecond))
+	older := cfg
+	older.SkipRecent, older.BatchRows = 60, 5000
+	go func() {
+		if _, err := svc.Generate(context.Background(), older); err != nil {
+			a.Log.Warn("demo appeals: background history stopped", "err", err)
+			return
+		}
+		a.Log.Info("demo appeals loaded", "appeals", n, "took", time.Since(start).Round(time.Millisecond))
+	}()
 	return nil
 }
+
+// DemoAppealsAtOnce is the largest demo generated before the server starts.
+const DemoAppealsAtOnce = 30000
 
 // appealNotes sends appeal reminders to the people of a unit who handle
 // appeals (liaisons and unit heads) through notify.

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/biaogan/biaogan/internal/apperr"
@@ -22,8 +24,8 @@ import (
 const (
 	SpikeBaselineDays = 28
 	SpikeSigma        = 3.0
-	SpikeMinCount     = 5
-	SpikeMinRatio     = 2.0
+	SpikeMinCount     = 10
+	SpikeMinRatio     = 3.0
 )
 
 // SpikeRule is the rule in words.
@@ -561,7 +563,7 @@ type Cluster struct {
 // Cluster thresholds.
 const (
 	ClusterJaccard    = 0.7
-	ClusterMinSize    = 10
+	ClusterMinSize    = 30
 	ClusterMinStreets = 3
 )
 
@@ -890,7 +892,7 @@ func (s *Service) apiHotWords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.HotWords(r.Context(), rg, n)
+	items, err := cachedAs(s, fmt.Sprintf("hot %s%s %d", rg.From, rg.To, n), func() ([]HotWord, error) { return s.HotWords(r.Context(), rg, n) })
 	if err != nil {
 		return err
 	}
@@ -909,7 +911,8 @@ func (s *Service) apiRepeats(w http.ResponseWriter, r *http.Request) error {
 	if to.IsZero() {
 		to = s.Today()
 	}
-	items, err := s.Repeats(r.Context(), Range{to.AddDays(-(days - 1)), to}, 200)
+	rg := Range{to.AddDays(-(days - 1)), to}
+	items, err := cachedAs(s, "repeats "+rg.From.String()+rg.To.String(), func() ([]Repeat, error) { return s.Repeats(r.Context(), rg, 200) })
 	if err != nil {
 		return err
 	}
@@ -921,49 +924,58 @@ func (s *Service) apiClusters(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.Clusters(r.Context(), rg)
+	items, err := cachedAs(s, "clusters "+rg.From.String()+rg.To.String(), func() ([]Cluster, error) { return s.Clusters(r.Context(), rg) })
 	if err != nil {
 		return err
 	}
 	return web.WriteList(w, items, len(items))
 }
 
-// wordSet is the set of a text's words without place names.
-func wordSet(text string) map[string]bool {
-	m := map[string]bool{}
+// wordSet is the sorted set of a text's word hashes, place names left out.
+func wordSet(text string) []uint64 {
+	var out []uint64
 	for _, w := range Segment(text) {
 		if !placeWords[w] {
-			m[w] = true
+			out = append(out, fnv64(w))
 		}
 	}
-	return m
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
-func jaccard(a, b map[string]bool) float64 {
+func jaccard(a, b []uint64) float64 {
 	if len(a) == 0 && len(b) == 0 {
 		return 1
 	}
-	n := 0
-	for w := range a {
-		if b[w] {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
 			n++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
 		}
 	}
 	return float64(n) / float64(len(a)+len(b)-n)
 }
 
 const (
-	mhBands = 8
-	mhRows  = 2
+	mhBands = 6
+	mhRows  = 4
+	// mhScan bounds how many leaders of one bucket a doc is checked against.
+	mhScan = 16
 )
 
-func minhash(set map[string]bool) [mhBands * mhRows]uint64 {
+func minhash(set []uint64) [mhBands * mhRows]uint64 {
 	var sig [mhBands * mhRows]uint64
 	for i := range sig {
 		sig[i] = ^uint64(0)
 	}
-	for w := range set {
-		h := fnv64(w)
+	for _, h := range set {
 		for i := range sig {
 			x := (h ^ (uint64(i+1) * 0x9e3779b97f4a7c15)) * 0xbf58476d1ce4e5b9
 			x ^= x >> 31
@@ -979,10 +991,11 @@ func minhash(set map[string]bool) [mhBands * mhRows]uint64 {
 // find candidate leaders; a doc joins the first whose Jaccard ≥ th.
 func jaccardGroups(docs []doc, th float64) [][]int {
 	type leader struct {
-		set     map[string]bool
+		set     []uint64
 		members []int
 	}
 	var leaders []*leader
+	var tried []int // tried[leader] = doc index + 1 when already compared
 	var bands [mhBands]map[[mhRows]uint64][]int
 	for b := range bands {
 		bands[b] = map[[mhRows]uint64][]int{}
@@ -991,15 +1004,16 @@ func jaccardGroups(docs []doc, th float64) [][]int {
 		set := wordSet(d.content)
 		sig := minhash(set)
 		best := -1
-		tried := map[int]bool{}
 		for b := 0; b < mhBands && best < 0; b++ {
 			var k [mhRows]uint64
 			copy(k[:], sig[b*mhRows:(b+1)*mhRows])
-			for _, li := range bands[b][k] {
-				if tried[li] {
+			bucket := bands[b][k]
+			for j := len(bucket) - 1; j >= 0 && j >= len(bucket)-mhScan; j-- {
+				li := bucket[j]
+				if tried[li] == i+1 {
 					continue
 				}
-				tried[li] = true
+				tried[li] = i + 1
 				if jaccard(leaders[li].set, set) >= th {
 					best = li
 					break
@@ -1012,6 +1026,7 @@ func jaccardGroups(docs []doc, th float64) [][]int {
 		}
 		li := len(leaders)
 		leaders = append(leaders, &leader{set: set, members: []int{i}})
+		tried = append(tried, 0)
 		for b := 0; b < mhBands; b++ {
 			var k [mhRows]uint64
 			copy(k[:], sig[b*mhRows:(b+1)*mhRows])
@@ -1023,4 +1038,40 @@ func jaccardGroups(docs []doc, th float64) [][]int {
 		out[i] = l.members
 	}
 	return out
+}
+
+// winCache keeps the window analyses for a few minutes: they read tens of
+// thousands of orders, and the page is reloaded often.
+type winCache struct {
+	mu sync.Mutex
+	m  map[string]cacheEntry
+}
+
+type cacheEntry struct {
+	v  any
+	at time.Time
+}
+
+// CacheFor is how long a window analysis is reused.
+const CacheFor = 5 * time.Minute
+
+func cachedAs[T any](s *Service, key string, f func() (T, error)) (T, error) {
+	c := s.cache
+	c.mu.Lock()
+	if e, ok := c.m[key]; ok && s.Now().Sub(e.at) < CacheFor && s.Now().Sub(e.at) >= 0 {
+		c.mu.Unlock()
+		return e.v.(T), nil
+	}
+	c.mu.Unlock()
+	v, err := f()
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	if len(c.m) > 100 {
+		c.m = map[string]cacheEntry{}
+	}
+	c.m[key] = cacheEntry{v, s.Now()}
+	c.mu.Unlock()
+	return v, nil
 }

@@ -27,6 +27,10 @@ type GenConfig struct {
 	Progress func(done int)
 	// BatchRows rows go in one transaction (default 20000).
 	BatchRows int
+	// OnlyRecent, when > 0, writes only the last OnlyRecent days;
+	// SkipRecent, when > 0, writes all but the last SkipRecent days. The
+	// two together split one set into a quick part and a background part.
+	OnlyRecent, SkipRecent int
 }
 
 // Planted is what the generator planted, for tests to find.
@@ -109,7 +113,7 @@ func (s *Service) Generate(ctx context.Context, cfg GenConfig) (*Planted, error)
 	if cfg.BatchRows <= 0 {
 		cfg.BatchRows = 20000
 	}
-	g := &genCtx{s: s, cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 12345)), start: cfg.End.AddDays(-(cfg.Days - 1)),
+	g := &genCtx{s: s, cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(12345+cfg.OnlyRecent+7*cfg.SkipRecent))), start: cfg.End.AddDays(-(cfg.Days - 1)),
 		seq: map[workday.Date]int64{}, units: map[string]int64{}, quality: map[int64]float64{}, lastCall: map[string]time.Time{}}
 	for gi := range catalog {
 		for li := range catalog[gi].Leaves {
@@ -204,6 +208,9 @@ func (s *Service) Generate(ctx context.Context, cfg GenConfig) (*Planted, error)
 	}
 	catW := make([]float64, len(g.leaves))
 	for _, p := range plans {
+		if (cfg.OnlyRecent > 0 && p.d.Before(cfg.End.AddDays(-(cfg.OnlyRecent - 1)))) || (cfg.SkipRecent > 0 && !p.d.Before(cfg.End.AddDays(-(cfg.SkipRecent - 1)))) {
+			continue
+		}
 		month := int(p.d.Month())
 		var cs float64
 		for i, lr := range g.leaves {

@@ -524,11 +524,16 @@ func (s *Service) getAnalysis(w http.ResponseWriter, r *http.Request) error {
 	// The window analyses cost more: on request only.
 	switch d.Section {
 	case "hotwords":
-		d.HotWords, err = s.HotWords(ctx, week, 40)
+		d.HotWords, err = cachedAs(s, fmt.Sprintf("hot %s%s %d", week.From, week.To, 40), func() ([]HotWord, error) { return s.HotWords(ctx, week, 40) })
 	case "repeats":
-		d.Repeats, err = s.Repeats(ctx, Range{rg.To.AddDays(-(DefaultRepeatWindow - 1)), rg.To}, 50)
+		rr := Range{rg.To.AddDays(-(DefaultRepeatWindow - 1)), rg.To}
+		d.Repeats, err = cachedAs(s, "repeats "+rr.From.String()+rr.To.String(), func() ([]Repeat, error) { return s.Repeats(ctx, rr, 200) })
+		if len(d.Repeats) > 50 {
+			d.Repeats = d.Repeats[:50]
+		}
 	case "clusters":
-		d.Clusters, err = s.Clusters(ctx, Range{rg.To.AddDays(-89), rg.To})
+		cr := Range{rg.To.AddDays(-89), rg.To}
+		d.Clusters, err = cachedAs(s, "clusters "+cr.From.String()+cr.To.String(), func() ([]Cluster, error) { return s.Clusters(ctx, cr) })
 	}
 	if err != nil {
 		return err

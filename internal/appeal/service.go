@@ -55,11 +55,12 @@ type Service struct {
 	model *nbCache
 	web   *web.Server
 	imp   *rejectStore
+	cache *winCache
 }
 
 // New makes the service.
 func New(d *db.DB, al *audit.Log, cal *workday.Calendar, pii *PII, now func() time.Time) *Service {
-	return &Service{DB: d, Audit: al, Cal: cal, Now: now, PII: pii, Log: slog.Default(), model: &nbCache{}, imp: newRejectStore()}
+	return &Service{DB: d, Audit: al, Cal: cal, Now: now, PII: pii, Log: slog.Default(), model: &nbCache{}, imp: newRejectStore(), cache: &winCache{m: map[string]cacheEntry{}}}
 }
 
 // Today is the 12345 center's civil day.
@@ -835,6 +836,10 @@ func (s *Service) Escalate(ctx context.Context, ac Actor, ids []int64, title str
 	if err != nil {
 		return 0, err
 	}
+	// Cached clusters must show their new task.
+	s.cache.mu.Lock()
+	s.cache.m = map[string]cacheEntry{}
+	s.cache.mu.Unlock()
 	return taskID, nil
 }
 

@@ -16,8 +16,7 @@ import (
 
 var (
 	segOnce sync.Once
-	seg     gse.Segmenter
-	segMu   sync.Mutex
+	seg     gse.Segmenter // read-only once loaded: safe for concurrent use
 )
 
 func loadSeg() {
@@ -42,9 +41,7 @@ var stopWords = map[string]bool{"的": true, "了": true, "在": true, "有": tr
 // otherwise, ASCII runs as one word; punctuation and stop words dropped.
 func Segment(text string) []string {
 	loadSeg()
-	segMu.Lock()
-	parts := seg.Cut(text, false)
-	segMu.Unlock()
+	parts := seg.Slice(text)
 	out := parts[:0]
 	for _, p := range parts {
 		p = strings.TrimSpace(p)
