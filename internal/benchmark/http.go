@@ -295,11 +295,8 @@ func (p *pages_) indicatorPage(w http.ResponseWriter, r *http.Request, id int64,
 	for i := len(g.Periods) - 1; i >= 0; i-- {
 		d.Periods = append(d.Periods, g.Periods[i])
 	}
-	if d.Obs, err = p.s.Observations(r.Context(), id, "", lg); err != nil {
+	if d.Obs, err = p.s.RecentObservations(r.Context(), rep, 40, lg); err != nil {
 		return err
-	}
-	if len(d.Obs) > 40 {
-		d.Obs = d.Obs[:40]
 	}
 	if d.CanWrite {
 		d.Subjects, err = p.s.subjectOptions(r.Context(), g.Ind, lg)

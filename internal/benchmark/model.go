@@ -205,9 +205,75 @@ type Indicator struct {
 	StageSince  time.Time `json:"stage_since"`
 	Active      bool      `json:"active"`
 	// LatestValue is our value in the latest period we have one (null
-	// when none); LatestPeriod names that period.
+	// when none); LatestPeriod names that period. In it: Score (0–100
+	// against the best peer), Rank among us and the peers (of Of), Gap
+	// and GapPct to the best, BestSubject the best of us and the peers,
+	// BestUnit the best of our units. Kept on write.
 	LatestValue  *float64 `json:"latest_value"`
 	LatestPeriod string   `json:"latest_period"`
+	Score        *float64 `json:"score"`
+	Rank         int      `json:"rank"`
+	Of           int      `json:"of"`
+	Gap          *float64 `json:"gap"`
+	GapPct       *float64 `json:"gap_pct"`
+	BestSubject  string   `json:"best_subject"`
+	BestUnit     string   `json:"best_unit"`
+}
+
+// summary is an indicator's rollup in its latest period with our value.
+type summary struct {
+	latest       *float64
+	period       string
+	score        *float64
+	rank, of     int
+	gap, gapPct  *float64
+	best, bestIn string
+}
+
+// summarize computes the rollup from a series.
+func summarize(d Direction, s Series) summary {
+	var out summary
+	for i := len(s.Periods) - 1; i >= 0; i-- {
+		if v, ok := s.Values[s.Periods[i]][Us]; ok {
+			out.latest, out.period = &v, s.Periods[i]
+			break
+		}
+	}
+	if out.latest == nil {
+		return out
+	}
+	var outer, inner []Value
+	var pv []float64
+	for sub, v := range s.Values[out.period] {
+		switch sub.Kind {
+		case SubjectUnit:
+			inner = append(inner, Value{sub, v})
+		case SubjectPeer:
+			pv = append(pv, v)
+			outer = append(outer, Value{sub, v})
+		default:
+			outer = append(outer, Value{sub, v})
+		}
+	}
+	rows := Gaps(d, outer)
+	out.of = len(rows)
+	for _, r := range rows {
+		if r.IsUs {
+			g, gp := r.Gap, r.GapPct
+			out.rank, out.gap, out.gapPct = r.Rank, &g, &gp
+		}
+	}
+	if len(rows) > 0 {
+		out.best = rows[0].Subject
+	}
+	if in := Gaps(d, inner); len(in) > 0 {
+		out.bestIn = in[0].Subject
+	}
+	if sc, ok := Score(d, out.latest, pv); ok {
+		sc = round(sc)
+		out.score = &sc
+	}
+	return out
 }
 
 // Observation is one value of an indicator for one subject in one period.
@@ -662,7 +728,7 @@ func TrendOf(d Direction, s Series, periods []string) Trend {
 		if d == LowerBetter {
 			r = -r
 		}
-		return round(r)
+		return math.Round(r*100) / 100
 	}
 	t.OurRate, t.BestRate = rate(t.Us), rate(t.Best)
 	t.Closing = t.OurRate > t.BestRate

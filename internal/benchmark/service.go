@@ -377,21 +377,9 @@ func (s *Service) Indicators(ctx context.Context, category string) ([]*Indicator
 	return listIndicators(ctx, s.DB, category)
 }
 
-// Indicator returns one indicator with our latest value.
+// Indicator returns one indicator with its rollups.
 func (s *Service) Indicator(ctx context.Context, id int64) (*Indicator, error) {
-	in, err := loadIndicator(ctx, s.DB, id)
-	if err != nil {
-		return nil, err
-	}
-	var p string
-	var v float64
-	err = s.DB.QueryRowContext(ctx, `SELECT period, value FROM observations WHERE indicator_id = ? AND subject_kind = 'us' ORDER BY period DESC LIMIT 1`, id).Scan(&p, &v)
-	if err == nil {
-		in.LatestValue, in.LatestPeriod = &v, p
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("benchmark: latest value: %w", err)
-	}
-	return in, nil
+	return loadIndicator(ctx, s.DB, id)
 }
 
 // CreateIndicator adds an indicator.
@@ -562,7 +550,7 @@ func (s *Service) SaveObservation(ctx context.Context, a Actor, in ObservationIn
 	if err != nil {
 		return nil, err
 	}
-	list, err := listObservations(ctx, s.DB, out.IndicatorID, out.Period)
+	list, err := listObservations(ctx, s.DB, out.IndicatorID, out.Period, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -610,8 +598,9 @@ func (s *Service) saveObservations(ctx context.Context, tx *db.Tx, a Actor, obs 
 	return s.Audit.WriteTx(ctx, tx, a.entry(action, object, summary))
 }
 
-// restage recomputes an indicator's stage, records a change in the history
-// and tells the owner unit; it also marks targets attained.
+// restage recomputes an indicator's stage and rollups from its
+// observations, records a stage change in the history, tells the owner
+// unit, and marks targets attained.
 func (s *Service) restage(ctx context.Context, tx *db.Tx, id int64) error {
 	ind, err := loadIndicator(ctx, tx, id)
 	if err != nil {
@@ -621,11 +610,22 @@ func (s *Service) restage(ctx context.Context, tx *db.Tx, id int64) error {
 	if err != nil {
 		return err
 	}
+	return s.apply(ctx, tx, ind, series)
+}
+
+// apply writes what series says of ind: rollups, stage, attained targets.
+func (s *Service) apply(ctx context.Context, tx *db.Tx, ind *Indicator, series Series) error {
+	id := ind.ID
 	var chosen int64
 	if ind.PeerID != nil {
 		chosen = *ind.PeerID
 	}
 	st, period := StageOf(ind.Direction, series, chosen, ind.LeadPeriods)
+	sum := summarize(ind.Direction, series)
+	if _, err := tx.ExecContext(ctx, `UPDATE indicators SET latest_period = ?, latest_value = ?, score = ?, rank_us = ?, subjects = ?, gap = ?, gap_pct = ?, best_subject = ?, best_unit = ? WHERE id = ?`,
+		sum.period, sum.latest, sum.score, sum.rank, sum.of, sum.gap, sum.gapPct, sum.best, sum.bestIn, id); err != nil {
+		return fmt.Errorf("benchmark: update rollups of %d: %w", id, err)
+	}
 	if err := s.markAttained(ctx, tx, ind, series); err != nil {
 		return err
 	}
@@ -652,6 +652,37 @@ func (s *Service) restage(ctx context.Context, tx *db.Tx, id int64) error {
 		Title: Text{ZH: fmt.Sprintf("对标阶段变化：%s %s → %s", ind.Name, from.ZH, toName.ZH), EN: fmt.Sprintf("Benchmark stage: %s %s → %s", ind.Name, from.EN, toName.EN)},
 		Body: Text{ZH: fmt.Sprintf("指标 %s（%s）在 %s 期由“%s”变为“%s”。", ind.Code, ind.Name, period, from.ZH, toName.ZH),
 			EN: fmt.Sprintf("Indicator %s (%s) moved from %s to %s in period %s.", ind.Code, ind.Name, from.EN, toName.EN, period)}})
+}
+
+// RecomputeAll recomputes every indicator's stage and rollups from the
+// whole history, read in one query, and writes them in one transaction
+// (after a bulk load, or to repair). It returns how many indicators it
+// wrote.
+func (s *Service) RecomputeAll(ctx context.Context, a Actor) (int, error) {
+	inds, err := listIndicators(ctx, s.DB, "")
+	if err != nil {
+		return 0, err
+	}
+	all, err := loadAllSeries(ctx, s.DB, "")
+	if err != nil {
+		return 0, err
+	}
+	err = s.DB.InTx(ctx, func(tx *db.Tx) error {
+		for _, ind := range inds {
+			ser := all[ind.ID]
+			if ser == nil {
+				ser = &Series{Values: map[string]map[Subject]float64{}}
+			}
+			if err := s.apply(ctx, tx, ind, *ser); err != nil {
+				return err
+			}
+		}
+		return s.Audit.WriteTx(ctx, tx, a.entry("indicator.recompute", "indicators", fmt.Sprintf("%d indicators", len(inds))))
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(inds), nil
 }
 
 var stageNames = map[Stage]Text{
@@ -704,7 +735,7 @@ func (s *Service) Observations(ctx context.Context, indicatorID int64, period, l
 	if _, err := loadIndicator(ctx, s.DB, indicatorID); err != nil {
 		return nil, err
 	}
-	list, err := listObservations(ctx, s.DB, indicatorID, period)
+	list, err := listObservations(ctx, s.DB, indicatorID, period, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -760,6 +791,14 @@ const TrendPeriods = 8
 // when empty): every subject of us and the peers ranked, with its gap to
 // the best; the units ranked among themselves (internal benchmarking).
 func (s *Service) Gap(ctx context.Context, indicatorID int64, period, lang string) (*GapResult, error) {
+	peers, units, err := names(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	return s.gap(ctx, indicatorID, period, lang, peers, units)
+}
+
+func (s *Service) gap(ctx context.Context, indicatorID int64, period, lang string, peers, units map[int64]string) (*GapResult, error) {
 	ind, err := s.Indicator(ctx, indicatorID)
 	if err != nil {
 		return nil, err
@@ -780,10 +819,6 @@ func (s *Service) Gap(ctx context.Context, indicatorID int64, period, lang strin
 		res.Period = series.Periods[n-1]
 	} else {
 		res.Period = PeriodOf(ind.Frequency, s.Today())
-	}
-	peers, units, err := names(ctx, s.DB)
-	if err != nil {
-		return nil, err
 	}
 	var outer, inner []Value
 	var us *float64
@@ -816,28 +851,23 @@ func (s *Service) Gap(ctx context.Context, indicatorID int64, period, lang strin
 	return res, nil
 }
 
-// IndicatorScore is one indicator's line of the overview.
+// IndicatorScore is one indicator's line of the overview: its rollups
+// with the names of the best subject and of the best unit (the internal
+// benchmark).
 type IndicatorScore struct {
 	*Indicator
-	Period string   `json:"period"`
-	Score  *float64 `json:"score"`
-	Rank   int      `json:"rank"`
-	Of     int      `json:"of"`
-	Gap    *float64 `json:"gap"`
-	GapPct *float64 `json:"gap_pct"`
-	Best   string   `json:"best"`
-	// BestUnit is the internal benchmark: the best of our units.
-	BestUnit string `json:"best_unit"`
+	Period       string `json:"period"`
+	Best         string `json:"best_name"`
+	BestUnitName string `json:"best_unit_name"`
 }
 
 // CategoryIndex is the composite benchmark index of one category.
 type CategoryIndex struct {
-	Category string                `json:"category"`
-	Index    *float64              `json:"index"`
-	Stages   map[Stage]int         `json:"stages"`
-	Stage    Stage                 `json:"stage"`
-	Items    []*IndicatorScore     `json:"items"`
-	byStage  map[Stage][]Indicator `json:"-"`
+	Category string            `json:"category"`
+	Index    *float64          `json:"index"`
+	Stages   map[Stage]int     `json:"stages"`
+	Stage    Stage             `json:"stage"`
+	Items    []*IndicatorScore `json:"items"`
 }
 
 // Overview is the composite index, per category and overall.
@@ -847,17 +877,12 @@ type Overview struct {
 	Stages     map[Stage]int    `json:"stages"`
 }
 
-// Analyse scores every indicator in its latest period with our value and
-// rolls the scores up, weighted, into a 0–100 index per category and
-// overall; one query for the indicators and one for the observations of
-// the last three years.
+// Analyse rolls the indicators' scores (each 0–100 against the best peer
+// in its latest period, kept on write) up, weighted, into a 0–100 index
+// per category and overall, with the stage counts; it reads the
+// indicators, not their observations.
 func (s *Service) Analyse(ctx context.Context, lang string) (*Overview, error) {
 	inds, err := listIndicators(ctx, s.DB, "")
-	if err != nil {
-		return nil, err
-	}
-	since := strconv.Itoa(s.Today().Year() - 3)
-	all, err := loadAllSeries(ctx, s.DB, since)
 	if err != nil {
 		return nil, err
 	}
@@ -869,10 +894,10 @@ func (s *Service) Analyse(ctx context.Context, lang string) (*Overview, error) {
 	if err != nil {
 		return nil, err
 	}
-	return analyse(inds, all, cats, peers, units, lang), nil
+	return analyse(inds, cats, peers, units, lang), nil
 }
 
-func analyse(inds []*Indicator, all map[int64]*Series, cats []Category, peers, units map[int64]string, lang string) *Overview {
+func analyse(inds []*Indicator, cats []Category, peers, units map[int64]string, lang string) *Overview {
 	ov := &Overview{Stages: map[Stage]int{}}
 	byCat := map[string]*CategoryIndex{}
 	for _, c := range cats {
@@ -883,6 +908,13 @@ func analyse(inds []*Indicator, all map[int64]*Series, cats []Category, peers, u
 	type acc struct{ sum, w float64 }
 	catAcc := map[string]*acc{}
 	total := &acc{}
+	name := func(v string) string {
+		sub, ok := ParseSubject(v)
+		if !ok {
+			return ""
+		}
+		return subjectName(sub, peers, units, lang)
+	}
 	for _, ind := range inds {
 		if !ind.Active {
 			continue
@@ -895,55 +927,19 @@ func analyse(inds []*Indicator, all map[int64]*Series, cats []Category, peers, u
 		}
 		ci.Stages[ind.Stage]++
 		ov.Stages[ind.Stage]++
-		item := &IndicatorScore{Indicator: ind}
-		ci.Items = append(ci.Items, item)
-		ser := all[ind.ID]
-		if ser == nil || ind.LatestPeriod == "" {
+		ci.Items = append(ci.Items, &IndicatorScore{Indicator: ind, Period: ind.LatestPeriod, Best: name(ind.BestSubject), BestUnitName: name(ind.BestUnit)})
+		if ind.Score == nil {
 			continue
 		}
-		item.Period = ind.LatestPeriod
-		vals := ser.Values[ind.LatestPeriod]
-		var outer, inner []Value
-		var pv []float64
-		for sub, v := range vals {
-			switch sub.Kind {
-			case SubjectUnit:
-				inner = append(inner, Value{sub, v})
-			case SubjectPeer:
-				pv = append(pv, v)
-				outer = append(outer, Value{sub, v})
-			default:
-				outer = append(outer, Value{sub, v})
-			}
+		a := catAcc[ind.Category]
+		if a == nil {
+			a = &acc{}
+			catAcc[ind.Category] = a
 		}
-		rows := Gaps(ind.Direction, outer)
-		for _, r := range rows {
-			if r.IsUs {
-				g, gp := r.Gap, r.GapPct
-				item.Rank, item.Of, item.Gap, item.GapPct = r.Rank, len(rows), &g, &gp
-			}
-		}
-		if len(rows) > 0 {
-			sub, _ := ParseSubject(rows[0].Subject)
-			item.Best = subjectName(sub, peers, units, lang)
-		}
-		if in := Gaps(ind.Direction, inner); len(in) > 0 {
-			sub, _ := ParseSubject(in[0].Subject)
-			item.BestUnit = subjectName(sub, peers, units, lang)
-		}
-		if sc, ok := Score(ind.Direction, ind.LatestValue, pv); ok {
-			sc = round(sc)
-			item.Score = &sc
-			a := catAcc[ind.Category]
-			if a == nil {
-				a = &acc{}
-				catAcc[ind.Category] = a
-			}
-			a.sum += sc * ind.Weight
-			a.w += ind.Weight
-			total.sum += sc * ind.Weight
-			total.w += ind.Weight
-		}
+		a.sum += *ind.Score * ind.Weight
+		a.w += ind.Weight
+		total.sum += *ind.Score * ind.Weight
+		total.w += ind.Weight
 	}
 	for _, ci := range ov.Categories {
 		if a := catAcc[ci.Category]; a != nil && a.w > 0 {
@@ -1032,9 +1028,7 @@ func (s *Service) Targets(ctx context.Context, indicatorID int64) ([]*Target, er
 		return ts, nil
 	}
 	latest := map[int64]float64{}
-	rows, err := s.DB.QueryContext(ctx, `SELECT o.indicator_id, o.value FROM observations o
-		JOIN (SELECT indicator_id, MAX(period) AS period FROM observations WHERE subject_kind = 'us' GROUP BY indicator_id) m
-		  ON m.indicator_id = o.indicator_id AND m.period = o.period WHERE o.subject_kind = 'us'`)
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, latest_value FROM indicators WHERE latest_value IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("benchmark: latest values: %w", err)
 	}
@@ -1409,23 +1403,39 @@ type Report struct {
 	Stages  []StageChange
 	Owner   string
 	Peer    string
+	// The names of peers and units, for more of the same page.
+	peers, units map[int64]string
+}
+
+// RecentObservations are the report's indicator's latest n observations,
+// named.
+func (s *Service) RecentObservations(ctx context.Context, rep *Report, n int, lang string) ([]Observation, error) {
+	list, err := listObservations(ctx, s.DB, rep.Gap.Ind.ID, "", n)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		sub, _ := ParseSubject(list[i].Subject)
+		list[i].SubjectName = subjectName(sub, rep.peers, rep.units, lang)
+	}
+	return list, nil
 }
 
 // Report gathers an indicator's report for period (the latest when empty).
 func (s *Service) Report(ctx context.Context, id int64, period, lang string) (*Report, error) {
-	g, err := s.Gap(ctx, id, period, lang)
+	peers, units, err := names(ctx, s.DB)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Gap: g}
+	g, err := s.gap(ctx, id, period, lang, peers, units)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Gap: g, peers: peers, units: units}
 	if rep.Targets, err = s.Targets(ctx, id); err != nil {
 		return nil, err
 	}
 	if rep.Stages, err = stageHistory(ctx, s.DB, id); err != nil {
-		return nil, err
-	}
-	peers, units, err := names(ctx, s.DB)
-	if err != nil {
 		return nil, err
 	}
 	if g.Ind.OwnerUnitID != nil {
@@ -1459,4 +1469,48 @@ func unitOptions(ctx context.Context, q db.Querier) ([]Option, error) {
 		out = append(out, Option{Value: strconv.FormatInt(id, 10), Label: code + " " + name})
 	}
 	return out, rows.Err()
+}
+
+// GapHistory computes the gap table of every indicator in every period it
+// has values for, with the composite score of each, from one query: the
+// whole history at once (what the bench measures). It returns how many
+// tables and subject rows it computed.
+func (s *Service) GapHistory(ctx context.Context) (tables, rows int, err error) {
+	inds, err := listIndicators(ctx, s.DB, "")
+	if err != nil {
+		return 0, 0, err
+	}
+	all, err := loadAllSeries(ctx, s.DB, "")
+	if err != nil {
+		return 0, 0, err
+	}
+	outer := make([]Value, 0, 32)
+	pv := make([]float64, 0, 32)
+	for _, ind := range inds {
+		ser := all[ind.ID]
+		if ser == nil {
+			continue
+		}
+		for _, p := range ser.Periods {
+			outer, pv = outer[:0], pv[:0]
+			var us *float64
+			for sub, v := range ser.Values[p] {
+				if sub.Kind == SubjectUnit {
+					continue
+				}
+				outer = append(outer, Value{sub, v})
+				if sub.Kind == SubjectUs {
+					v := v
+					us = &v
+				} else {
+					pv = append(pv, v)
+				}
+			}
+			rows += len(Gaps(ind.Direction, outer))
+			Score(ind.Direction, us, pv)
+			tables++
+		}
+		TrendOf(ind.Direction, *ser, ser.Periods[max(0, len(ser.Periods)-TrendPeriods):])
+	}
+	return tables, rows, nil
 }

@@ -309,6 +309,21 @@ func TestGapTableRanksEverySubject(t *testing.T) {
 	} else {
 		wantInvalid(t, err, "period")
 	}
+	// The rollups kept on write match a recompute from the whole history.
+	before, _ := e.s.Indicator(e.ctx, ind.ID)
+	if before.Rank != 3 || before.Of != 3 || *before.GapPct != 50 || before.BestSubject != fmt.Sprintf("peer:%d", sz) || before.BestUnit != fmt.Sprintf("unit:%d", e.unitB) {
+		t.Errorf("rollups = %+v", before)
+	}
+	if _, err := e.d.ExecContext(e.ctx, `UPDATE indicators SET score = NULL, rank_us = 0, best_subject = ''`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.s.RecomputeAll(e.ctx, e.a); err != nil || n != 1 {
+		t.Fatalf("recompute = %d, %v", n, err)
+	}
+	after, _ := e.s.Indicator(e.ctx, ind.ID)
+	if *after.Score != *before.Score || after.Rank != 3 || after.BestSubject != before.BestSubject {
+		t.Errorf("recomputed rollups = %+v", after)
+	}
 	ov, err := e.s.Analyse(e.ctx, "zh-CN")
 	if err != nil {
 		t.Fatal(err)

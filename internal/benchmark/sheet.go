@@ -521,7 +521,7 @@ func (s *Service) WriteSummary(ctx context.Context, w io.Writer, ov *Overview) e
 			if it.Of > 0 {
 				rank = fmt.Sprintf("%d/%d", it.Rank, it.Of)
 			}
-			if err := sh.Row(c.Category, it.Code, it.Name, stageNames[it.Stage].ZH, it.Period, floatOr(it.LatestValue), rank, floatOr(it.GapPct), floatOr(it.Score), it.Best, it.BestUnit); err != nil {
+			if err := sh.Row(c.Category, it.Code, it.Name, stageNames[it.Stage].ZH, it.Period, floatOr(it.LatestValue), rank, floatOr(it.GapPct), floatOr(it.Score), it.Best, it.BestUnitName); err != nil {
 				return err
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,16 +68,28 @@ func loadPeer(ctx context.Context, q db.Querier, id int64) (*Peer, error) {
 	return p, nil
 }
 
-const indicatorSQLCols = `id, code, name, measure, direction, category, frequency, source, definition, formula, owner_unit_id, weight, peer_id, lead_periods, stage, stage_since, active`
+const indicatorSQLCols = `id, code, name, measure, direction, category, frequency, source, definition, formula, owner_unit_id, weight, peer_id, lead_periods, stage, stage_since, active,
+	latest_period, latest_value, score, rank_us, subjects, gap, gap_pct, best_subject, best_unit`
+
+func fptr(n sql.NullFloat64) *float64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Float64
+	return &v
+}
 
 func scanIndicator(sc interface{ Scan(...any) error }) (*Indicator, error) {
 	var in Indicator
 	var owner, peer sql.NullInt64
+	var latest, score, gap, gapPct sql.NullFloat64
 	if err := sc.Scan(&in.ID, &in.Code, &in.Name, &in.Unit, &in.Direction, &in.Category, &in.Frequency, &in.Source, &in.Definition,
-		&in.Formula, &owner, &in.Weight, &peer, &in.LeadPeriods, &in.Stage, &in.StageSince, &in.Active); err != nil {
+		&in.Formula, &owner, &in.Weight, &peer, &in.LeadPeriods, &in.Stage, &in.StageSince, &in.Active,
+		&in.LatestPeriod, &latest, &score, &in.Rank, &in.Of, &gap, &gapPct, &in.BestSubject, &in.BestUnit); err != nil {
 		return nil, err
 	}
 	in.OwnerUnitID, in.PeerID = ptr(owner), ptr(peer)
+	in.LatestValue, in.Score, in.Gap, in.GapPct = fptr(latest), fptr(score), fptr(gap), fptr(gapPct)
 	in.StageSince = in.StageSince.UTC()
 	return &in, nil
 }
@@ -92,8 +105,8 @@ func loadIndicator(ctx context.Context, q db.Querier, id int64) (*Indicator, err
 	return in, nil
 }
 
-// listIndicators returns the indicators (of one category when given), each
-// with our latest value, in two queries.
+// listIndicators returns the indicators (of one category when given), with
+// their rollups, in one query.
 func listIndicators(ctx context.Context, q db.Querier, category string) ([]*Indicator, error) {
 	query := `SELECT ` + indicatorSQLCols + ` FROM indicators`
 	var args []any
@@ -105,40 +118,14 @@ func listIndicators(ctx context.Context, q db.Querier, category string) ([]*Indi
 	if err != nil {
 		return nil, fmt.Errorf("benchmark: list indicators: %w", err)
 	}
+	defer rows.Close()
 	var out []*Indicator
-	byID := map[int64]*Indicator{}
 	for rows.Next() {
 		in, err := scanIndicator(rows)
 		if err != nil {
-			rows.Close()
 			return nil, err
 		}
 		out = append(out, in)
-		byID[in.ID] = in
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// Our latest value: the row with the greatest period per indicator.
-	rows, err = q.QueryContext(ctx, `SELECT o.indicator_id, o.period, o.value FROM observations o
-		JOIN (SELECT indicator_id, MAX(period) AS period FROM observations WHERE subject_kind = 'us' GROUP BY indicator_id) m
-		  ON m.indicator_id = o.indicator_id AND m.period = o.period
-		WHERE o.subject_kind = 'us'`)
-	if err != nil {
-		return nil, fmt.Errorf("benchmark: latest values: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var p string
-		var v float64
-		if err := rows.Scan(&id, &p, &v); err != nil {
-			return nil, err
-		}
-		if in := byID[id]; in != nil {
-			in.LatestValue, in.LatestPeriod = &v, p
-		}
 	}
 	return out, rows.Err()
 }
@@ -173,7 +160,7 @@ func loadSeries(ctx context.Context, q db.Querier, indicatorID int64) (Series, e
 // since on (periods compare as text: "2024" is before "2024-01",
 // "2024-Q1" and "2024-H1"), in one query.
 func loadAllSeries(ctx context.Context, q db.Querier, since string) (map[int64]*Series, error) {
-	rows, err := q.QueryContext(ctx, `SELECT indicator_id, subject_kind, subject_id, period, value FROM observations WHERE period >= ? ORDER BY indicator_id, period`, since)
+	rows, err := q.QueryContext(ctx, `SELECT indicator_id, subject_kind, subject_id, period, value FROM observations WHERE indicator_id > 0 AND period >= ? ORDER BY indicator_id, period`, since)
 	if err != nil {
 		return nil, fmt.Errorf("benchmark: load observations: %w", err)
 	}
@@ -239,14 +226,18 @@ func names(ctx context.Context, q db.Querier) (peers, units map[int64]string, er
 	return peers, units, nil
 }
 
-func listObservations(ctx context.Context, q db.Querier, indicatorID int64, period string) ([]Observation, error) {
+func listObservations(ctx context.Context, q db.Querier, indicatorID int64, period string, limit int) ([]Observation, error) {
 	query := `SELECT id, indicator_id, subject_kind, subject_id, period, value, note, evidence, fixed, updated_at FROM observations WHERE indicator_id = ?`
 	args := []any{indicatorID}
 	if period != "" {
 		query += ` AND period = ?`
 		args = append(args, period)
 	}
-	rows, err := q.QueryContext(ctx, query+` ORDER BY period DESC, subject_kind DESC, subject_id`, args...)
+	query += ` ORDER BY period DESC, subject_kind DESC, subject_id`
+	if limit > 0 {
+		query += ` LIMIT ` + strconv.Itoa(limit)
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("benchmark: list observations: %w", err)
 	}

@@ -69,6 +69,19 @@ CREATE TABLE indicators (
 	-- Periods in a row we must be best of all to "lead".
 	lead_periods INTEGER NOT NULL DEFAULT 2 CHECK (lead_periods >= 1),
 	stage TEXT NOT NULL DEFAULT 'seek' CHECK (stage IN ('seek','compare','attain','lead')),
+	-- Rollups kept on write (every change of the indicator's observations):
+	-- our latest period with a value, and in it our value, score (0–100
+	-- against the best peer), rank among us and the peers, gap to the best,
+	-- the best subject and the best of our units ("peer:3", "unit:5").
+	latest_period TEXT NOT NULL DEFAULT '',
+	latest_value REAL,
+	score REAL,
+	rank_us INTEGER NOT NULL DEFAULT 0,
+	subjects INTEGER NOT NULL DEFAULT 0,
+	gap REAL,
+	gap_pct REAL,
+	best_subject TEXT NOT NULL DEFAULT '',
+	best_unit TEXT NOT NULL DEFAULT '',
 	stage_since TIMESTAMP NOT NULL,
 	active BOOLEAN NOT NULL DEFAULT TRUE,
 	created_at TIMESTAMP NOT NULL,
@@ -94,7 +107,8 @@ CREATE TABLE observations (
 	updated_at TIMESTAMP NOT NULL,
 	UNIQUE (indicator_id, subject_kind, subject_id, period)
 );
-CREATE INDEX observations_period ON observations(period, indicator_id);
+-- Covering, in series order: the one-query reads of whole histories.
+CREATE INDEX observations_series ON observations(indicator_id, period, subject_kind, subject_id, value);
 
 -- A replaced value, kept.
 CREATE TABLE observation_history (
