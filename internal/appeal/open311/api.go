@@ -42,7 +42,18 @@ const Prefix = "/open311/v2"
 // changeset dates the API's discovery document (when it last changed).
 var changeset = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 
-// API serves GeoReport v2 over a Backend.
+// API serves GeoReport v2 over a Backend. Choices the spec leaves open:
+//
+//   - one jurisdiction: jurisdiction_id is accepted and ignored;
+//   - every service is "realtime": POST answers the service_request_id (the
+//     work order's number) and never a token; tokens/{t} answers the
+//     request whose id is t, for clients that ask anyway;
+//   - errors carry the HTTP status as their code and a "中文 / English"
+//     description naming the argument; several problems are listed at once;
+//   - GET requests reads page and page_size (at most 1000) besides the
+//     spec's arguments; list arguments may be comma-separated or repeated;
+//   - no response carries personal data: the Request type has no field for
+//     it, and POST answers account_id as null.
 type API struct {
 	// Backend is the appeal feature's work orders; nil answers every
 	// service call with the spec's "service is not running" 400.
