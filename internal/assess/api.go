@@ -36,7 +36,7 @@ func (s *Service) Register(ws *web.Server) error {
 		return err
 	}
 	ws.Messages.Add(messagesZH, messagesEN)
-	for _, rt := range append(s.apiRoutes(), s.pageRoutes()...) {
+	for _, rt := range append(append(s.apiRoutes(), s.pageRoutes()...), s.yearRoutes()...) {
 		ws.Handle(rt.pattern, rt.perm, rt.h)
 	}
 	return nil
@@ -68,6 +68,8 @@ func (s *Service) apiRoutes() []route {
 		{"POST /api/v1/spot-items/{id}", auth.PermAssessWrite, s.apiCheckItem},
 		{"GET /api/v1/ratings", auth.PermAssessWrite, s.apiRatings},
 		{"POST /api/v1/ratings", auth.PermAssessRate, s.apiRate},
+		{"POST /api/v1/ratings/import", auth.PermAssessWrite, s.apiImportBallots},
+		{"GET /api/v1/ratings/template", auth.PermAssessWrite, s.apiBallotTemplate},
 		{"GET /api/v1/adjustments", auth.PermAssessRead, s.apiAdjustments},
 		{"POST /api/v1/adjustments", auth.PermAssessWrite, s.apiAddAdjustment},
 		{"GET /api/v1/evaluations/{year}", auth.PermAssessRead, s.apiEvaluation},

@@ -259,3 +259,62 @@ func TestPagesRender(t *testing.T) {
 func itoa(n int64) string { return strings.TrimSpace(strings.ReplaceAll(string(mustJSON(n)), `"`, "")) }
 
 func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
+
+// ballots writes a ballot workbook with the given rows.
+func ballots(t *testing.T, rows [][]any) []byte {
+	f := excelize.NewFile()
+	defer f.Close()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"评议组", "选票编号", "评分人单位代码", "被评单位代码", "指标代码", "分数"})
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		f.SetSheetRow("Sheet1", cell, &r)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestBallotImportIsAllOrNothing(t *testing.T) {
+	h := newHTTPEnv(t)
+	if _, err := h.s.SaveScheme(h.ctx, h.supervisor(), scheme(2026)); err != nil {
+		t.Fatal(err)
+	}
+	bad := ballots(t, [][]any{
+		{"recipients", 1, "", "B", "B2", 88},
+		{"nobody", 2, "", "B", "B2", 70},
+		{"leaders", 3, "C", "C", "B2", 70},
+		{"leaders", 4, "", "B", "A1", 120},
+	})
+	_, err := h.s.ImportBallots(h.ctx, h.supervisor(), 2026, bad)
+	ae := wantErr(t, err, http.StatusUnprocessableEntity, "import_invalid")
+	text, _ := json.Marshal(ae.Details)
+	for _, want := range []string{`"row":3`, "评议组", `"row":4`, "评分人单位代码", `"row":5`, "指标代码", "分数"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("row errors lack %s: %s", want, text)
+		}
+	}
+	if n := h.count("assess_ratings"); n != 0 {
+		t.Fatalf("%d ratings stored from a bad file", n)
+	}
+	// Groups other than the scheme's are refused; recipients is not in the test scheme.
+	good := ballots(t, [][]any{{"leaders", 1, "", "B", "B2", 88}, {"peers", 2, "A", "B", "B2", 70}})
+	n, err := h.s.ImportBallots(h.ctx, h.supervisor(), 2026, good)
+	if err != nil || n != 2 {
+		t.Fatalf("import: %d, %v", n, err)
+	}
+	rs, _ := h.s.Ratings(h.ctx, 2026)
+	if len(rs) != 2 || rs[0].RaterID >= 0 {
+		t.Fatalf("ratings %+v: want two ballots stored as negative rater ids", rs)
+	}
+	if st, _ := h.do("GET", "/assess/year/2026", "sup", nil); st != http.StatusOK {
+		t.Fatalf("workbench as supervisor: %d", st)
+	}
+	if st, _ := h.do("GET", "/assess/year/2026", "lia_a", nil); st != http.StatusOK {
+		t.Fatalf("workbench as liaison: %d", st)
+	}
+	if st, _ := h.do("GET", "/api/v1/ratings/template", "sup", nil); st != http.StatusOK {
+		t.Fatalf("template: %d", st)
+	}
+}

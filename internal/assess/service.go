@@ -515,3 +515,12 @@ func (s *Service) AddComment(ctx context.Context, a Actor, key string, unitID *i
 	})
 	return &c, err
 }
+
+// asClient finds a client error (4xx) in err.
+func asClient(err error) (*apperr.Error, bool) {
+	e, ok := apperr.As(err)
+	if !ok || e.Status >= 500 {
+		return nil, false
+	}
+	return e, true
+}
