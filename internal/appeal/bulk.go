@@ -150,8 +150,7 @@ func (b *Bulk) Insert(ctx context.Context, tx *db.Tx, rows []BulkRow) error {
 				r.Extended, r.ReturnCount, timeArg(r.Replied), r.Reply, timeArg(r.Resolved), resOn, timeArg(r.Followed), r.Satisfaction, solved, r.ReopenCount, timeArg(r.Archived),
 				r.RespondedInTime, r.OnTime, r.IsRepeat, int64(r.SimHash), r.SourceKey, upd.UTC())
 			b.count(r)
-			day, n := r.Number[:8], seqOf(r.Number)
-			if n > b.seq[day] {
+			if day, n, ok := seqOf(r.Number); ok && n > b.seq[day] {
 				b.seq[day] = n
 			}
 		}
@@ -162,15 +161,24 @@ func (b *Bulk) Insert(ctx context.Context, tx *db.Tx, rows []BulkRow) error {
 	return nil
 }
 
-func seqOf(number string) int64 {
-	var n int64
-	for _, c := range number[8:] {
+// seqOf splits a number of our own form (YYYYMMDD + sequence) into the
+// day and the sequence; imported numbers of other forms give ok=false.
+func seqOf(number string) (day string, n int64, ok bool) {
+	if len(number) < 9 || len(number) > 20 {
+		return "", 0, false
+	}
+	for _, c := range number {
 		if c < '0' || c > '9' {
-			return 0
+			return "", 0, false
 		}
+	}
+	if _, err := workday.ParseDate(number[:4] + "-" + number[4:6] + "-" + number[6:8]); err != nil {
+		return "", 0, false
+	}
+	for _, c := range number[8:] {
 		n = n*10 + int64(c-'0')
 	}
-	return n
+	return number[:8], n, true
 }
 
 // Finish merges the summed rollups and the day sequences.

@@ -443,8 +443,8 @@ func (im *importer) row(p *pending) (BulkRow, bool) {
 	}
 	r := BulkRow{Channel: ChannelImport, Urgency: UrgencyNormal, State: StateReceived, SourceKey: "import"}
 	r.Number = im.cell(p, "number")
-	if r.Number != "" && (len(r.Number) < 9 || len(r.Number) > 40) {
-		bad("工单编号", "长度应为 9–40 个字符", "must be 9–40 characters")
+	if len(r.Number) > 40 {
+		bad("工单编号", "不能超过 40 个字符", "must be at most 40 characters")
 	}
 	var ok bool
 	if v := im.cell(p, "received_at"); v == "" {
