@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/biaogan/biaogan/internal/assess"
+	"github.com/biaogan/biaogan/internal/benchmark"
 	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/notify"
 	"github.com/biaogan/biaogan/internal/supervise"
@@ -32,21 +33,17 @@ func (x assessReports) UnitReports(ctx context.Context, unitID int64, day workda
 	return out, nil
 }
 
-// assessStages gives assess each unit's indicator stages from benchmarking.
-type assessStages struct {
-	list func(ctx context.Context) ([]assess.IndicatorStage, []int64, error)
-}
+// assessStages gives assess the units' indicator stages from benchmarking.
+type assessStages struct{ b *benchmark.Service }
 
-func (x assessStages) UnitStages(ctx context.Context, unitID int64) ([]assess.IndicatorStage, error) {
-	st, units, err := x.list(ctx)
+func (x assessStages) UnitStages(ctx context.Context) (map[int64][]assess.IndicatorStage, error) {
+	os, err := x.b.OwnerStages(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []assess.IndicatorStage
-	for i, s := range st {
-		if units[i] == unitID {
-			out = append(out, s)
-		}
+	out := map[int64][]assess.IndicatorStage{}
+	for _, o := range os {
+		out[o.UnitID] = append(out[o.UnitID], assess.IndicatorStage{IndicatorID: o.IndicatorID, Code: o.Code, Name: o.Name, Category: o.Category, Stage: o.Stage, Since: o.Since})
 	}
 	return out, nil
 }
@@ -69,20 +66,7 @@ func (a *App) wireAssess(ws *web.Server) error {
 	s.Reports = assessReports{a.Tasks}
 	s.Notifier = assessNotify{a.Notify}
 	if a.Benchmark != nil {
-		b := a.Benchmark
-		s.Stages = assessStages{list: func(ctx context.Context) ([]assess.IndicatorStage, []int64, error) {
-			os, err := b.OwnerStages(ctx)
-			if err != nil {
-				return nil, nil, err
-			}
-			st := make([]assess.IndicatorStage, len(os))
-			units := make([]int64, len(os))
-			for i, o := range os {
-				st[i] = assess.IndicatorStage{IndicatorID: o.IndicatorID, Code: o.Code, Name: o.Name, Category: o.Category, Stage: o.Stage, Since: o.Since}
-				units[i] = o.UnitID
-			}
-			return st, units, nil
-		}}
+		s.Stages = assessStages{a.Benchmark}
 	}
 	if err := s.Register(ws); err != nil {
 		return fmt.Errorf("app: assess: %w", err)

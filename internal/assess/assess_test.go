@@ -1,13 +1,16 @@
 package assess_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/biaogan/biaogan/internal/assess"
+	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/metric"
 	"github.com/biaogan/biaogan/internal/workday"
 )
@@ -506,5 +509,42 @@ func TestDailyReportPullsInTaskReportsAndRemindsTheLate(t *testing.T) {
 	}
 	if dg.Filed != 1 || dg.Workdays != 3 || len(dg.Missing) != 2 {
 		t.Fatalf("digest %+v: want 1 of 3 working days (Mon–Wed)", dg)
+	}
+}
+
+// The demo loads on an office: last year signed off, this year's months
+// published up to last month, the first half year's exhibition.
+func TestDemoLoads(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.s.SaveSettings(e.ctx, assess.SystemActor("test"), assess.DefaultSettings()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.Metrics.Register(metric.Metric{Code: "supervise.on_time_rate", Name: "按期办结率", NameEN: "On-time rate", Direction: metric.HigherBetter,
+		Compute: func(context.Context, db.Querier, metric.Period) (metric.Values, error) {
+			return metric.Values{e.units[0]: 100}, nil
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.LoadDemo(e.ctx, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := e.s.EvaluationOf(e.ctx, 2025, false)
+	if err != nil || !ev.SignedOff || len(ev.Items) != 4 {
+		t.Fatalf("2025: %+v, %v", ev, err)
+	}
+	for m := 1; m <= 10; m++ {
+		key := fmt.Sprintf("2026-%02d", m)
+		if p, _ := e.s.Period(e.ctx, key); !p.Published() {
+			t.Errorf("%s not published", key)
+		}
+	}
+	if p, _ := e.s.Period(e.ctx, "2026-11"); p.Published() {
+		t.Error("the current month is published")
+	}
+	if _, err := e.s.ExhibitionOf(e.ctx, "2026-H1", false); err != nil {
+		t.Errorf("2026-H1: %v", err)
+	}
+	if _, err := e.s.Scheme(e.ctx, 2026); err != nil {
+		t.Errorf("2026 scheme: %v", err)
 	}
 }

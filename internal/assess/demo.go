@@ -3,6 +3,7 @@ package assess
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -44,6 +45,8 @@ func DemoScheme(year int, deadline workday.Date) Scheme {
 // half year's exhibition, last year evaluated and signed off, and this
 // year's scheme with some declarations. Deterministic for a given now.
 func (s *Service) LoadDemo(ctx context.Context, now time.Time) error {
+	began := time.Now()
+	defer func() { slog.Info("assess demo loaded", "took", time.Since(began).Round(time.Millisecond)) }()
 	today := workday.FromTime(now, s.Loc)
 	rng := rand.New(rand.NewPCG(2026, 5))
 	st, err := s.Settings(ctx)
@@ -161,18 +164,18 @@ func (s *Service) LoadDemo(ctx context.Context, now time.Time) error {
 				return fmt.Errorf("assess: demo declaration: %w", err)
 			}
 		}
-		// Ratings as entered from the panels' ballots: 5 leaders, 8 peer
-		// units' heads, 6 service recipients (rater ids of the ballots).
+		// Ratings as imported from the panels' paper ballots: 5 leaders, 8
+		// peer units' heads, 6 service recipients (ballot n is rater −n).
 		groups := []struct {
 			code string
 			n    int
 		}{{"leaders", 5}, {"peers", 8}, {"recipients", 6}}
 		var args []any
 		var vals []string
-		rater := int64(900000)
+		rater := int64(0)
 		for _, g := range groups {
 			for k := 0; k < g.n; k++ {
-				rater++
+				rater--
 				for _, u := range units {
 					v := metric.Round(min(100, max(40, base[u.ID]+8*rng.NormFloat64())), 1)
 					vals = append(vals, "("+placeholders(7)+")")

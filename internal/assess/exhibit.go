@@ -217,6 +217,12 @@ func (s *Service) ComputeExhibition(ctx context.Context, key string) (*Exhibitio
 			byUnit[a.UnitID] = append(byUnit[a.UnitID], a)
 		}
 	}
+	var stages map[int64][]IndicatorStage
+	if s.Stages != nil {
+		if stages, err = s.Stages.UnitStages(ctx); err != nil {
+			return nil, fmt.Errorf("assess: indicator stages: %w", err)
+		}
+	}
 	for _, u := range units {
 		eu := ExhibitUnit{UnitID: u.ID, UnitName: u.Name, Achievements: byUnit[u.ID], Stages: []IndicatorStage{}}
 		if eu.Achievements == nil {
@@ -228,14 +234,8 @@ func (s *Service) ComputeExhibition(ctx context.Context, key string) (*Exhibitio
 		if v, ok := avg[u.ID]; ok {
 			eu.AvgScore = &v
 		}
-		if s.Stages != nil {
-			stg, err := s.Stages.UnitStages(ctx, u.ID)
-			if err != nil {
-				return nil, fmt.Errorf("assess: stages of unit %d: %w", u.ID, err)
-			}
-			if stg != nil {
-				eu.Stages = stg
-			}
+		if stg := stages[u.ID]; stg != nil {
+			eu.Stages = stg
 		}
 		ex.Units = append(ex.Units, eu)
 	}

@@ -85,10 +85,10 @@ type IndicatorStage struct {
 	Since       time.Time `json:"since"`
 }
 
-// StageSource gives each unit's indicator stages (wired by app from
-// benchmarking; nil shows none).
+// StageSource gives the units' indicator stages by unit id (wired by app
+// from benchmarking; nil shows none).
 type StageSource interface {
-	UnitStages(ctx context.Context, unitID int64) ([]IndicatorStage, error)
+	UnitStages(ctx context.Context) (map[int64][]IndicatorStage, error)
 }
 
 // Notice is a reminder to some users (app delivers it through notify).
