@@ -405,3 +405,21 @@ func (s *Service) metricYearScore(ctx context.Context, q db.Querier, p metric.Pe
 	}
 	return out, nil
 }
+
+// filedOn is the set of units that filed a report of day.
+func (s *Service) filedOn(ctx context.Context, day workday.Date) (map[int64]bool, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT unit_id FROM assess_daily_reports WHERE day = ?`, day)
+	if err != nil {
+		return nil, fmt.Errorf("assess: reports of %s: %w", day, err)
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("assess: scan unit: %w", err)
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}

@@ -212,11 +212,9 @@ func (s *Service) dailyPage(w http.ResponseWriter, r *http.Request, status int, 
 		if err != nil {
 			return err
 		}
-		filed := map[int64]bool{}
-		for _, rp := range d.Reports {
-			if rp.Day == d.Today {
-				filed[rp.UnitID] = true
-			}
+		filed, err := s.filedOn(ctx, d.Today)
+		if err != nil {
+			return err
 		}
 		for _, u := range units {
 			if !filed[u.ID] {

@@ -130,6 +130,13 @@ var messagesZH = map[string]string{
 	"assess.cat.other_bonus":         "其他加分",
 	"assess.cat.other_deduction":     "其他扣分",
 	"assess.workbench":               "工作台",
+	"assess.legend.plan":             "计划（到期任务）",
+	"assess.legend.actual":           "实际（办结任务）",
+	"assess.avg_score":               "月均得分",
+	"assess.stage.seek":              "寻标",
+	"assess.stage.compare":           "对标",
+	"assess.stage.attain":            "达标",
+	"assess.stage.lead":              "创标",
 }
 
 var messagesEN = map[string]string{
@@ -262,4 +269,11 @@ var messagesEN = map[string]string{
 	"assess.cat.other_bonus":         "Other bonus",
 	"assess.cat.other_deduction":     "Other deduction",
 	"assess.workbench":               "Workbench",
+	"assess.legend.plan":             "plan (tasks due)",
+	"assess.legend.actual":           "actual (completed)",
+	"assess.avg_score":               "monthly mean",
+	"assess.stage.seek":              "seek",
+	"assess.stage.compare":           "compare",
+	"assess.stage.attain":            "attain",
+	"assess.stage.lead":              "lead",
 }

@@ -314,6 +314,9 @@ func (s *Service) Publish(ctx context.Context, a Actor, key, reason string) (*Pe
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO assess_snapshots (period_id, version, reason, data, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			p.ID, version, reason, string(raw), a.Username, now); err != nil {
+			if db.IsUniqueViolation(err) {
+				return conflict("publish_conflict", "期间刚被他人发布，请刷新后重试", "the period was just published by someone else; reload and retry")
+			}
 			return fmt.Errorf("assess: store snapshot of %s: %w", key, err)
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE assess_periods SET version = ?, state = 'closed', published_at = ?, published_on = ? WHERE id = ? AND version = ?`,
