@@ -304,18 +304,7 @@ func (p *pages_) indicatorPage(w http.ResponseWriter, r *http.Request, id int64,
 			return err
 		}
 	}
-	bars := struct {
-		Names  []string  `json:"names"`
-		Values []float64 `json:"values"`
-		Us     []bool    `json:"us"`
-		Unit   string    `json:"unit"`
-	}{Unit: g.Ind.Unit}
-	for _, row := range g.Subjects {
-		bars.Names, bars.Values, bars.Us = append(bars.Names, row.Name), append(bars.Values, row.Value), append(bars.Us, row.IsUs)
-	}
-	d.Bars = chartJSON(map[string]any{"type": "bars", "data": bars})
-	d.Trend = chartJSON(map[string]any{"type": "trend", "data": map[string]any{"periods": g.Trend.Periods, "us": g.Trend.Us, "best": g.Trend.Best,
-		"labels": []string{p.ws.Messages.T(lg, "bm.us"), p.ws.Messages.T(lg, "bm.best_peer")}}})
+	d.Bars, d.Trend = p.charts(g, lg)
 	pg := p.ws.NewPage(r, "bm.indicator.title", d)
 	pg.Title = g.Ind.Code + " " + g.Ind.Name
 	status := http.StatusOK
@@ -323,6 +312,23 @@ func (p *pages_) indicatorPage(w http.ResponseWriter, r *http.Request, id int64,
 		status = http.StatusUnprocessableEntity
 	}
 	return p.ws.HTMLPage(w, status, "bm_indicator.html", pg)
+}
+
+// charts are the gap table's bars and the trend lines as data-chart JSON.
+func (p *pages_) charts(g *GapResult, lg string) (bars, trend string) {
+	b := struct {
+		Names  []string  `json:"names"`
+		Values []float64 `json:"values"`
+		Us     []bool    `json:"us"`
+		Unit   string    `json:"unit"`
+	}{Unit: g.Ind.Unit}
+	for _, row := range g.Subjects {
+		b.Names, b.Values, b.Us = append(b.Names, row.Name), append(b.Values, row.Value), append(b.Us, row.IsUs)
+	}
+	bars = chartJSON(map[string]any{"type": "bars", "data": b})
+	trend = chartJSON(map[string]any{"type": "trend", "data": map[string]any{"periods": g.Trend.Periods, "us": g.Trend.Us, "best": g.Trend.Best,
+		"labels": []string{p.ws.Messages.T(lg, "bm.us"), p.ws.Messages.T(lg, "bm.best_peer")}}})
+	return bars, trend
 }
 
 func (s *Service) subjectOptions(ctx context.Context, ind *Indicator, lg string) ([]Option, error) {
@@ -600,7 +606,8 @@ func (p *pages_) report(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg := p.ws.NewPage(r, "bm.report.title", map[string]any{"Rep": rep, "Stage": stageLabel(lg, rep.Gap.Ind.Stage), "Today": p.s.Today()})
+	bars, trend := p.charts(rep.Gap, lg)
+	pg := p.ws.NewPage(r, "bm.report.title", map[string]any{"Rep": rep, "Stage": stageLabel(lg, rep.Gap.Ind.Stage), "Today": p.s.Today(), "Bars": bars, "Trend": trend})
 	return p.ws.HTMLPage(w, http.StatusOK, "bm_report.html", pg)
 }
 

@@ -255,6 +255,12 @@ func summarize(d Direction, s Series) summary {
 			outer = append(outer, Value{sub, v})
 		}
 	}
+	if in := Gaps(d, inner); len(in) > 0 {
+		out.bestIn = in[0].Subject
+	}
+	if len(pv) == 0 {
+		return out // nobody to compare with in this period
+	}
 	rows := Gaps(d, outer)
 	out.of = len(rows)
 	for _, r := range rows {
@@ -265,9 +271,6 @@ func summarize(d Direction, s Series) summary {
 	}
 	if len(rows) > 0 {
 		out.best = rows[0].Subject
-	}
-	if in := Gaps(d, inner); len(in) > 0 {
-		out.bestIn = in[0].Subject
 	}
 	if sc, ok := Score(d, out.latest, pv); ok {
 		sc = round(sc)
@@ -555,7 +558,7 @@ func Gaps(d Direction, vs []Value) []GapRow {
 		}
 		out[i].Gap = round(g)
 		if best != 0 {
-			out[i].GapPct = round(g / math.Abs(best) * 100)
+			out[i].GapPct = math.Round(g/math.Abs(best)*10000) / 100
 		}
 	}
 	return out

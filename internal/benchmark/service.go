@@ -1303,7 +1303,8 @@ func (s *Service) RefreshPass(ctx context.Context, tx *db.Tx) (int, error) {
 			}
 			slices.Sort(ids)
 			for _, u := range ids {
-				if _, err := upsertObservation(ctx, tx, NewObservation{IndicatorID: x.id, Subject: Subject{Kind: SubjectUnit, ID: u}, Period: p, Value: vals[u], Note: "metric " + x.source}, closed, nil, now); err != nil {
+				v := math.Round(vals[u]*100) / 100
+				if _, err := upsertObservation(ctx, tx, NewObservation{IndicatorID: x.id, Subject: Subject{Kind: SubjectUnit, ID: u}, Period: p, Value: v, Note: "metric " + x.source}, closed, nil, now); err != nil {
 					return n, err
 				}
 				n++
