@@ -22,6 +22,7 @@ func (s *Service) apiRoutes() []route {
 		{"GET /api/v1/peers", r, s.apiPeers},
 		{"POST /api/v1/peers", w, s.apiCreatePeer},
 		{"GET /api/v1/peers/{id}", r, s.apiPeer},
+		{"PUT /api/v1/peers/{id}", w, s.apiUpdatePeer},
 		{"GET /api/v1/learning-activities", r, s.apiActivities},
 		{"POST /api/v1/learning-activities", w, s.apiCreateActivity},
 		{"GET /api/v1/indicator-categories", r, s.apiCategories},
@@ -30,6 +31,7 @@ func (s *Service) apiRoutes() []route {
 		{"POST /api/v1/indicators", w, s.apiCreateIndicator},
 		{"POST /api/v1/indicators/import", w, s.apiImportIndicators},
 		{"GET /api/v1/indicators/{id}", r, s.apiIndicator},
+		{"PUT /api/v1/indicators/{id}", w, s.apiUpdateIndicator},
 		{"GET /api/v1/indicators/{id}/gap", r, s.apiGap},
 		{"GET /api/v1/indicators/{id}/observations", r, s.apiObservations},
 		{"GET /api/v1/indicators/{id}/stages", r, s.apiStages},
@@ -307,6 +309,46 @@ func (s *Service) apiImportObservations(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	return web.WriteJSON(w, http.StatusOK, map[string]int{"imported": n})
+}
+
+func (s *Service) apiUpdatePeer(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		NewPeer
+		Active *bool `json:"active"`
+	}
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	active := in.Active == nil || *in.Active
+	p, err := s.UpdatePeer(r.Context(), actorOf(r), id, in.NewPeer, active)
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, p)
+}
+
+func (s *Service) apiUpdateIndicator(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		NewIndicator
+		Active *bool `json:"active"`
+	}
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	active := in.Active == nil || *in.Active
+	ind, err := s.UpdateIndicator(r.Context(), actorOf(r), id, in.NewIndicator, active)
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, ind)
 }
 
 var _ = apperr.As

@@ -51,6 +51,8 @@ func (s *Service) Register(ws *web.Server) error {
 		route{"POST /benchmark/indicators", w, p.postIndicator},
 		route{"GET /benchmark/indicators/{id}", r, p.indicator},
 		route{"POST /benchmark/indicators/{id}/observations", w, p.postObservation},
+		route{"GET /benchmark/indicators/{id}/edit", w, p.editIndicator},
+		route{"POST /benchmark/indicators/{id}/edit", w, p.postEditIndicator},
 		route{"GET /benchmark/indicators/{id}/targets/new", w, p.newTarget},
 		route{"POST /benchmark/indicators/{id}/targets", w, p.postTarget},
 		route{"GET /benchmark/indicators/{id}/report", r, p.report},
@@ -386,6 +388,8 @@ func (p *pages_) postObservation(w http.ResponseWriter, r *http.Request) error {
 }
 
 type indicatorForm struct {
+	ID       int64
+	Active   bool
 	In       NewIndicator
 	Cats     []Category
 	Units    []Option
@@ -413,7 +417,43 @@ func (p *pages_) indicatorFormPage(w http.ResponseWriter, r *http.Request, f ind
 			f.Metrics = append(f.Metrics, Option{Value: m.Code, Label: m.Code + " " + m.Name})
 		}
 	}
-	return p.ws.HTMLPage(w, status, "bm_indicator_form.html", p.ws.NewPage(r, "bm.indicator.new", f))
+	title := "bm.indicator.new"
+	if f.ID != 0 {
+		title = "bm.indicator.edit"
+	}
+	return p.ws.HTMLPage(w, status, "bm_indicator_form.html", p.ws.NewPage(r, title, f))
+}
+
+func (p *pages_) editIndicator(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ind, err := p.s.Indicator(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	f := indicatorForm{ID: id, Active: ind.Active, Weight: strconv.FormatFloat(ind.Weight, 'f', -1, 64),
+		In: NewIndicator{Code: ind.Code, Name: ind.Name, Unit: ind.Unit, Direction: ind.Direction, Category: ind.Category, Frequency: ind.Frequency,
+			Source: ind.Source, Definition: ind.Definition, Formula: ind.Formula, LeadPeriods: ind.LeadPeriods}}
+	if ind.OwnerUnitID != nil {
+		f.OwnerStr = strconv.FormatInt(*ind.OwnerUnitID, 10)
+	}
+	if ind.PeerID != nil {
+		f.PeerStr = strconv.FormatInt(*ind.PeerID, 10)
+	}
+	return p.indicatorFormPage(w, r, f, http.StatusOK)
+}
+
+func (p *pages_) postEditIndicator(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := p.s.Indicator(r.Context(), id); err != nil {
+		return err
+	}
+	return p.saveIndicatorForm(w, r, id)
 }
 
 func (p *pages_) newIndicator(w http.ResponseWriter, r *http.Request) error {
@@ -429,6 +469,11 @@ func optID(v string) *int64 {
 }
 
 func (p *pages_) postIndicator(w http.ResponseWriter, r *http.Request) error {
+	return p.saveIndicatorForm(w, r, 0)
+}
+
+// saveIndicatorForm adds (id 0) or changes an indicator from the form.
+func (p *pages_) saveIndicatorForm(w http.ResponseWriter, r *http.Request, id int64) error {
 	if err := r.ParseForm(); err != nil {
 		return apperr.BadRequest("bad_form", "表单无法解析 / malformed form")
 	}
@@ -436,7 +481,11 @@ func (p *pages_) postIndicator(w http.ResponseWriter, r *http.Request) error {
 	in := NewIndicator{Code: f.Get("code"), Name: f.Get("name"), Unit: f.Get("unit"), Direction: Direction(f.Get("direction")), Category: f.Get("category"),
 		Frequency: Frequency(f.Get("frequency")), Source: f.Get("source"), Definition: f.Get("definition"), Formula: f.Get("formula"),
 		OwnerUnitID: optID(f.Get("owner_unit_id")), PeerID: optID(f.Get("peer_id"))}
-	form := indicatorForm{In: in, Weight: f.Get("weight"), OwnerStr: f.Get("owner_unit_id"), PeerStr: f.Get("peer_id")}
+	if n, err := strconv.Atoi(strings.TrimSpace(f.Get("lead_periods"))); err == nil {
+		in.LeadPeriods = n
+	}
+	active := id == 0 || f.Get("active") != ""
+	form := indicatorForm{ID: id, Active: active, In: in, Weight: f.Get("weight"), OwnerStr: f.Get("owner_unit_id"), PeerStr: f.Get("peer_id")}
 	if v := strings.TrimSpace(f.Get("weight")); v != "" {
 		x, ok := ParseValue(v)
 		if !ok {
@@ -445,7 +494,13 @@ func (p *pages_) postIndicator(w http.ResponseWriter, r *http.Request) error {
 		}
 		in.Weight = &x
 	}
-	ind, err := p.s.CreateIndicator(r.Context(), actorOf(r), in)
+	var ind *Indicator
+	var err error
+	if id == 0 {
+		ind, err = p.s.CreateIndicator(r.Context(), actorOf(r), in)
+	} else {
+		ind, err = p.s.UpdateIndicator(r.Context(), actorOf(r), id, in, active)
+	}
 	if err != nil {
 		if t, ok := errText(lang(r), err); ok {
 			form.Error = t

@@ -3,6 +3,8 @@ package benchmark
 // Messages of the benchmarking pages, in both languages.
 
 var messagesZH = map[string]string{
+	"bm.indicator.edit":           "修改指标",
+	"bm.field.lead_periods":       "创标连续期数",
 	"bm.title":                    "对标",
 	"bm.all":                      "全部",
 	"bm.best":                     "最优",
@@ -131,6 +133,8 @@ var messagesZH = map[string]string{
 }
 
 var messagesEN = map[string]string{
+	"bm.indicator.edit":           "Edit indicator",
+	"bm.field.lead_periods":       "Periods in a row to lead",
 	"bm.title":                    "Benchmarking",
 	"bm.all":                      "all",
 	"bm.best":                     "Best",

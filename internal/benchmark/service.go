@@ -144,36 +144,13 @@ func (s *Service) Peer(ctx context.Context, id int64) (*Peer, error) {
 
 // CreatePeer adds a peer.
 func (s *Service) CreatePeer(ctx context.Context, a Actor, in NewPeer) (*Peer, error) {
-	in.Name, in.Region = strings.TrimSpace(in.Name), strings.TrimSpace(in.Region)
-	switch {
-	case in.Name == "":
-		return nil, invalid("name", "名称不能为空", "name is required")
-	case tooLong(in.Name, 200):
-		return nil, invalid("name", "名称不超过 200 字", "name must be at most 200 characters")
-	case !in.Kind.Valid():
-		return nil, invalid("kind", "类型须为 in_province、out_of_province、national 或 internal", "kind must be in_province, out_of_province, national or internal")
-	case in.Kind == PeerInternal && (in.UnitID == nil || *in.UnitID <= 0):
-		return nil, invalid("unit_id", "内部标杆须指定本系统单位", "an internal peer names one of our units (unit_id)")
-	case in.Population != nil && *in.Population < 0:
-		return nil, invalid("population", "人口不能为负数", "population cannot be negative")
-	case in.Staff != nil && *in.Staff < 0:
-		return nil, invalid("staff", "编制人数不能为负数", "staff cannot be negative")
-	case tooLong(in.Learn, 4000) || tooLong(in.Contacts, 2000):
-		return nil, invalid("learn", "内容过长", "text too long")
-	}
-	if in.Kind != PeerInternal {
-		in.UnitID = nil
+	if err := checkPeer(&in); err != nil {
+		return nil, err
 	}
 	var id int64
 	err := s.DB.InTx(ctx, func(tx *db.Tx) error {
-		if in.UnitID != nil {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM units WHERE id = ?`, *in.UnitID).Scan(&n); err != nil {
-				return fmt.Errorf("benchmark: check unit: %w", err)
-			}
-			if n == 0 {
-				return invalid("unit_id", fmt.Sprintf("单位 %d 不存在", *in.UnitID), fmt.Sprintf("unit %d not found", *in.UnitID))
-			}
+		if err := checkPeerUnit(ctx, tx, in.UnitID); err != nil {
+			return err
 		}
 		now := s.stamp()
 		var err error
@@ -191,6 +168,44 @@ func (s *Service) CreatePeer(ctx context.Context, a Actor, in NewPeer) (*Peer, e
 		return nil, err
 	}
 	return s.Peer(ctx, id)
+}
+
+func checkPeer(in *NewPeer) error {
+	in.Name, in.Region = strings.TrimSpace(in.Name), strings.TrimSpace(in.Region)
+	switch {
+	case in.Name == "":
+		return invalid("name", "名称不能为空", "name is required")
+	case tooLong(in.Name, 200):
+		return invalid("name", "名称不超过 200 字", "name must be at most 200 characters")
+	case !in.Kind.Valid():
+		return invalid("kind", "类型须为 in_province、out_of_province、national 或 internal", "kind must be in_province, out_of_province, national or internal")
+	case in.Kind == PeerInternal && (in.UnitID == nil || *in.UnitID <= 0):
+		return invalid("unit_id", "内部标杆须指定本系统单位", "an internal peer names one of our units (unit_id)")
+	case in.Population != nil && *in.Population < 0:
+		return invalid("population", "人口不能为负数", "population cannot be negative")
+	case in.Staff != nil && *in.Staff < 0:
+		return invalid("staff", "编制人数不能为负数", "staff cannot be negative")
+	case tooLong(in.Learn, 4000) || tooLong(in.Contacts, 2000):
+		return invalid("learn", "内容过长", "text too long")
+	}
+	if in.Kind != PeerInternal {
+		in.UnitID = nil
+	}
+	return nil
+}
+
+func checkPeerUnit(ctx context.Context, q db.Querier, unit *int64) error {
+	if unit == nil {
+		return nil
+	}
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM units WHERE id = ?`, *unit).Scan(&n); err != nil {
+		return fmt.Errorf("benchmark: check unit: %w", err)
+	}
+	if n == 0 {
+		return invalid("unit_id", fmt.Sprintf("单位 %d 不存在", *unit), fmt.Sprintf("unit %d not found", *unit))
+	}
+	return nil
 }
 
 // Learning activities.
@@ -397,6 +412,78 @@ func (s *Service) CreateIndicator(ctx context.Context, a Actor, in NewIndicator)
 		return nil, err
 	}
 	return s.Indicator(ctx, id)
+}
+
+// UpdateIndicator changes an indicator (its code too, if the new one is
+// free); the stage and rollups are recomputed (a new chosen peer or
+// direction can move the stage).
+func (s *Service) UpdateIndicator(ctx context.Context, a Actor, id int64, in NewIndicator, active bool) (*Indicator, error) {
+	err := s.DB.InTx(ctx, func(tx *db.Tx) error {
+		old, err := loadIndicator(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.checkIndicator(ctx, tx, &in); err != nil {
+			return err
+		}
+		if in.Frequency != old.Frequency {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM observations WHERE indicator_id = ?`, id).Scan(&n); err != nil {
+				return fmt.Errorf("benchmark: count observations: %w", err)
+			}
+			if n > 0 {
+				return invalid("frequency", fmt.Sprintf("已有 %d 条观测值，不能修改频次", n), fmt.Sprintf("%d observations exist; the frequency cannot change", n))
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE indicators SET code = ?, name = ?, measure = ?, direction = ?, category = ?, frequency = ?, source = ?, definition = ?, formula = ?,
+			owner_unit_id = ?, weight = ?, peer_id = ?, lead_periods = ?, active = ?, updated_at = ? WHERE id = ?`,
+			in.Code, in.Name, in.Unit, in.Direction, in.Category, in.Frequency, in.Source, in.Definition, in.Formula, null(in.OwnerUnitID), *in.Weight, null(in.PeerID), in.LeadPeriods, active, s.stamp(), id)
+		if db.IsUniqueViolation(err) {
+			return apperr.Conflict("indicator_exists", fmt.Sprintf("指标编码 %s 已存在 / indicator code %s exists", in.Code, in.Code))
+		}
+		if err != nil {
+			return fmt.Errorf("benchmark: update indicator %d: %w", id, err)
+		}
+		if err := s.restage(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.Audit.WriteTx(ctx, tx, a.entry("indicator.update", "indicator:"+strconv.FormatInt(id, 10),
+			fmt.Sprintf("code=%s→%s name=%q direction=%s peer=%v active=%v", old.Code, in.Code, in.Name, in.Direction, in.PeerID, active)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Indicator(ctx, id)
+}
+
+// UpdatePeer changes a peer; active=false retires it from the forms.
+func (s *Service) UpdatePeer(ctx context.Context, a Actor, id int64, in NewPeer, active bool) (*Peer, error) {
+	if err := checkPeer(&in); err != nil {
+		return nil, err
+	}
+	err := s.DB.InTx(ctx, func(tx *db.Tx) error {
+		if p, err := loadPeer(ctx, tx, id); err != nil {
+			return err
+		} else if p == nil {
+			return errPeerNotFound(id)
+		}
+		if err := checkPeerUnit(ctx, tx, in.UnitID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE peers SET name = ?, kind = ?, region = ?, unit_id = ?, population = ?, staff = ?, learn = ?, contacts = ?, active = ?, updated_at = ? WHERE id = ?`,
+			in.Name, in.Kind, in.Region, null(in.UnitID), in.Population, in.Staff, in.Learn, in.Contacts, active, s.stamp(), id)
+		if db.IsUniqueViolation(err) {
+			return apperr.Conflict("peer_exists", fmt.Sprintf("标杆“%s”已存在 / peer %q exists", in.Name, in.Name))
+		}
+		if err != nil {
+			return fmt.Errorf("benchmark: update peer %d: %w", id, err)
+		}
+		return s.Audit.WriteTx(ctx, tx, a.entry("peer.update", "peer:"+strconv.FormatInt(id, 10), fmt.Sprintf("name=%q kind=%s active=%v", in.Name, in.Kind, active)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Peer(ctx, id)
 }
 
 // saveIndicator inserts in, or updates the indicator with its code when

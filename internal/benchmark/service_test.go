@@ -632,3 +632,30 @@ func TestPeerAndActivityValidation(t *testing.T) {
 		t.Fatal()
 	}
 }
+
+func TestUpdateIndicatorRestagesAndGuardsTheFrequency(t *testing.T) {
+	e := newEnv(t)
+	sz := e.peer("苏州", PeerOutOfProvince)
+	qd := e.peer("青岛", PeerInProvince)
+	ind := e.indicator("XL01", HigherBetter, "%", qd)
+	e.mustObserve(ind.ID, "us", "2026-Q3", 90.0)
+	e.mustObserve(ind.ID, fmt.Sprintf("peer:%d", qd), "2026-Q3", 88.0)
+	e.mustObserve(ind.ID, fmt.Sprintf("peer:%d", sz), "2026-Q3", 95.0)
+	if st := e.stage(ind.ID); st != StageAttain {
+		t.Fatalf("past Qingdao: %s", st)
+	}
+	in := NewIndicator{Code: "XL01", Name: "按期办结率", Unit: "%", Direction: HigherBetter, Category: "效率提升", Frequency: Quarterly, PeerID: &sz, OwnerUnitID: &e.unitA}
+	got, err := e.s.UpdateIndicator(e.ctx, e.a, ind.ID, in, true)
+	if err != nil || got.Stage != StageCompare || got.Name != "按期办结率" {
+		t.Fatalf("choosing Suzhou: %+v, %v", got, err)
+	}
+	in.Frequency = Monthly
+	_, err = e.s.UpdateIndicator(e.ctx, e.a, ind.ID, in, true)
+	wantInvalid(t, err, "frequency")
+	in.Frequency, in.Direction = Quarterly, "sideways"
+	_, err = e.s.UpdateIndicator(e.ctx, e.a, ind.ID, in, true)
+	wantInvalid(t, err, "direction")
+	if _, err := e.s.UpdateIndicator(e.ctx, e.a, 999, in, true); err == nil {
+		t.Error("an unknown indicator was updated")
+	}
+}
