@@ -76,15 +76,20 @@ func (s *Service) Trends(ctx context.Context, rg Range, category, district strin
 	if rg.To.Sub(rg.From) > 120 {
 		key = "SUBSTR(day, 1, 7)"
 	}
-	q := `SELECT ` + key + ` AS p, SUM(received), SUM(resolved) FROM appeal_rollup WHERE day >= ? AND day <= ?`
-	args := []any{rg.From.String(), rg.To.String()}
-	if category != "" {
-		q += ` AND category_code LIKE ?`
-		args = append(args, category+"%")
-	}
-	if district != "" {
-		q += ` AND district = ?`
-		args = append(args, district)
+	q := `SELECT ` + key + ` AS p, SUM(received), SUM(resolved) FROM appeal_rollup_dim WHERE dim = ? AND day >= ? AND day <= ?`
+	var args []any
+	switch {
+	case category != "" && district != "":
+		q += ` AND key LIKE ? AND key LIKE ?`
+		args = []any{"catdist", rg.From.String(), rg.To.String(), category + "%", "%|" + district}
+	case category != "":
+		q += ` AND key LIKE ?`
+		args = []any{"cat", rg.From.String(), rg.To.String(), category + "%"}
+	case district != "":
+		q += ` AND key = ?`
+		args = []any{"district", rg.From.String(), rg.To.String(), district}
+	default:
+		args = []any{"all", rg.From.String(), rg.To.String()}
 	}
 	rows, err := s.DB.QueryContext(ctx, q+` GROUP BY `+key+` ORDER BY 1`, args...)
 	if err != nil {
@@ -112,7 +117,7 @@ type Count struct {
 
 // TopCategories and TopStreets rank by received orders in the range.
 func (s *Service) TopCategories(ctx context.Context, rg Range, n int) ([]Count, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT category_code, SUM(received) FROM appeal_rollup WHERE day >= ? AND day <= ? GROUP BY category_code ORDER BY 2 DESC, 1 LIMIT ?`,
+	rows, err := s.DB.QueryContext(ctx, `SELECT key, SUM(received) FROM appeal_rollup_dim WHERE dim = 'cat' AND day >= ? AND day <= ? GROUP BY key ORDER BY 2 DESC, 1 LIMIT ?`,
 		rg.From.String(), rg.To.String(), n)
 	if err != nil {
 		return nil, fmt.Errorf("appeal: top categories: %w", err)
@@ -173,9 +178,9 @@ func pct(a, b int64) float64 {
 	return math.Round(float64(a)/float64(b)*1000) / 10
 }
 
-func (s *Service) stats(ctx context.Context, rg Range, by string) ([]Stats, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+by+`, SUM(received), SUM(resolved), SUM(on_time), SUM(followed), SUM(satisfied), SUM(handle_seconds)
-		FROM appeal_rollup WHERE day >= ? AND day <= ? GROUP BY `+by, rg.From.String(), rg.To.String())
+func (s *Service) stats(ctx context.Context, rg Range, dim string) ([]Stats, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT key, SUM(received), SUM(resolved), SUM(on_time), SUM(followed), SUM(satisfied), SUM(handle_seconds)
+		FROM appeal_rollup_dim WHERE dim = ? AND day >= ? AND day <= ? GROUP BY key`, dim, rg.From.String(), rg.To.String())
 	if err != nil {
 		return nil, fmt.Errorf("appeal: stats: %w", err)
 	}
@@ -225,7 +230,7 @@ func (s *Service) DistrictStats(ctx context.Context, rg Range) ([]Stats, error) 
 
 // League ranks the handling units by on-time rate, then satisfaction.
 func (s *Service) League(ctx context.Context, rg Range) ([]Stats, error) {
-	st, err := s.stats(ctx, rg, "unit_id")
+	st, err := s.stats(ctx, rg, "unit")
 	if err != nil {
 		return nil, err
 	}
@@ -296,8 +301,7 @@ type Spike struct {
 // category and district, from the rollup.
 func (s *Service) Spikes(ctx context.Context, rg Range, lang string) ([]Spike, error) {
 	start := rg.From.AddDays(-SpikeBaselineDays)
-	rows, err := s.DB.QueryContext(ctx, `SELECT day, category_code, district, SUM(received) FROM appeal_rollup WHERE day >= ? AND day <= ?
-		GROUP BY day, category_code, district`, start.String(), rg.To.String())
+	rows, err := s.DB.QueryContext(ctx, `SELECT day, key, received FROM appeal_rollup_dim WHERE dim = 'catdist' AND day >= ? AND day <= ?`, start.String(), rg.To.String())
 	if err != nil {
 		return nil, fmt.Errorf("appeal: spikes: %w", err)
 	}
@@ -305,12 +309,13 @@ func (s *Service) Spikes(ctx context.Context, rg Range, lang string) ([]Spike, e
 	series := map[key][]int64{}
 	n := rg.To.Sub(start) + 1
 	for rows.Next() {
-		var day, cat, district string
+		var day, dk string
 		var c int64
-		if err := rows.Scan(&day, &cat, &district, &c); err != nil {
+		if err := rows.Scan(&day, &dk, &c); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		cat, district, _ := strings.Cut(dk, "|")
 		d, err := workday.ParseDate(day)
 		if err != nil {
 			continue

@@ -2,6 +2,7 @@ package appeal_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -101,6 +102,17 @@ func TestLoopFromIntakeToArchive(t *testing.T) {
 	e.d.QueryRowContext(e.ctx, `SELECT COALESCE(SUM(received), 0) FROM appeal_rollup`).Scan(&total)
 	if total != 1 {
 		t.Fatalf("rollup total %d after moves", total)
+	}
+	// The per-dimension rollup the pages read agrees.
+	for _, c := range []struct {
+		dim, key string
+		want     int
+	}{{"all", "", 1}, {"unit", fmt.Sprint(e.units["D01"]), 1}, {"unit", "0", 0}, {"catdist", "0201|东城区", 1}, {"district", "东城区", 1}} {
+		var n int
+		e.d.QueryRowContext(e.ctx, `SELECT COALESCE(SUM(received), 0) FROM appeal_rollup_dim WHERE dim = ? AND key = ?`, c.dim, c.key).Scan(&n)
+		if n != c.want {
+			t.Errorf("rollup %s/%s = %d, want %d", c.dim, c.key, n, c.want)
+		}
 	}
 }
 

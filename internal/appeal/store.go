@@ -205,6 +205,20 @@ const rollupUpsert = `INSERT INTO appeal_rollup (day, category_code, district, u
 	on_time = appeal_rollup.on_time + excluded.on_time, followed = appeal_rollup.followed + excluded.followed,
 	satisfied = appeal_rollup.satisfied + excluded.satisfied, handle_seconds = appeal_rollup.handle_seconds + excluded.handle_seconds`
 
+const dimUpsert = `INSERT INTO appeal_rollup_dim (dim, day, key, received, resolved, on_time, followed, satisfied, handle_seconds)
+	VALUES %s ON CONFLICT (dim, day, key) DO UPDATE SET
+	received = appeal_rollup_dim.received + excluded.received, resolved = appeal_rollup_dim.resolved + excluded.resolved,
+	on_time = appeal_rollup_dim.on_time + excluded.on_time, followed = appeal_rollup_dim.followed + excluded.followed,
+	satisfied = appeal_rollup_dim.satisfied + excluded.satisfied, handle_seconds = appeal_rollup_dim.handle_seconds + excluded.handle_seconds`
+
+// dimKey is one row of appeal_rollup_dim.
+type dimKey struct{ dim, day, key string }
+
+// dimsOf lists the dimension rows a base rollup key adds to.
+func dimsOf(day, cat, district string, unit int64) [5]dimKey {
+	return [5]dimKey{{"all", day, ""}, {"cat", day, cat}, {"district", day, district}, {"unit", day, fmt.Sprint(unit)}, {"catdist", day, cat + "|" + district}}
+}
+
 // applyRollup moves an order's contribution from before to after.
 func applyRollup(ctx context.Context, tx *db.Tx, before, after *contrib) error {
 	if before != nil && after != nil && *before == *after {
@@ -228,6 +242,15 @@ func applyRollup(ctx context.Context, tx *db.Tx, before, after *contrib) error {
 		vals, args = vals[:0], args[:0]
 		add(x.c, x.sign)
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(rollupUpsert, strings.Join(vals, ",")), args...); err != nil {
+			return fmt.Errorf("appeal: rollup: %w", err)
+		}
+		vals, args = vals[:0], args[:0]
+		c, sg := x.c, x.sign
+		for _, k := range dimsOf(c.day, c.cat, c.district, c.unit) {
+			vals = append(vals, "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, k.dim, k.day, k.key, sg*c.received, sg*c.resolved, sg*c.onTime, sg*c.followed, sg*c.satisfied, sg*c.handle)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(dimUpsert, strings.Join(vals, ",")), args...); err != nil {
 			return fmt.Errorf("appeal: rollup: %w", err)
 		}
 	}

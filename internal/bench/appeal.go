@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/biaogan/biaogan/internal/appeal"
@@ -134,7 +133,8 @@ func appealCSV(path string, n int) error {
 
 // fillRollups writes the rollup rows that total orders leave over two
 // years ending today: every day × leaf category × district under its
-// handling unit, with seasonality, plus the orders answered at intake.
+// handling unit, plus the orders answered at intake (unit none), through
+// the appeal feature's own bulk rollup writer (base and per-dimension rows).
 func fillRollups(ctx context.Context, d *db.DB, units map[string]int64, total int) (int, error) {
 	end := workday.FromTime(time.Now(), time.FixedZone("CST", 8*3600))
 	days := 730
@@ -147,57 +147,31 @@ func fillRollups(ctx context.Context, d *db.DB, units map[string]int64, total in
 	keys := days * len(leaves) * len(appeal.Districts)
 	mean := float64(total) / float64(keys)
 	rng := rand.New(rand.NewPCG(3, 4))
-	const per = 1000
-	var vals []string
-	var args []any
 	rows := 0
-	flush := func(tx *db.Tx) error {
-		if len(vals) == 0 {
-			return nil
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO appeal_rollup (day, category_code, district, unit_id, received, resolved, on_time, followed, satisfied, handle_seconds) VALUES `+
-			strings.Join(vals, ",")+` ON CONFLICT (day, category_code, district, unit_id) DO UPDATE SET received = appeal_rollup.received + excluded.received,
-			resolved = appeal_rollup.resolved + excluded.resolved, on_time = appeal_rollup.on_time + excluded.on_time, followed = appeal_rollup.followed + excluded.followed,
-			satisfied = appeal_rollup.satisfied + excluded.satisfied, handle_seconds = appeal_rollup.handle_seconds + excluded.handle_seconds`, args...)
-		vals, args = vals[:0], args[:0]
-		return err
-	}
 	for day0 := 0; day0 < days; day0 += 30 {
-		err := d.InTx(ctx, func(tx *db.Tx) error {
-			for i := day0; i < min(day0+30, days); i++ {
-				day := end.AddDays(-i).String()
-				for _, c := range leaves {
-					for _, dist := range appeal.Districts {
-						n := int64(mean * (0.5 + rng.Float64()))
-						answered := n / 8
-						handled := n - answered
-						unit := units[dist.UnitCode]
-						res := handled * 9 / 10
-						fol := res * 8 / 10
-						vals = append(vals, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "(?, ?, ?, 0, ?, ?, ?, 0, 0, ?)")
-						args = append(args, day, c.Code, dist.Name, unit, handled, res, res*9/10, fol, fol*9/10, res*3*86400,
-							day, c.Code, dist.Name, answered, answered, answered, answered*600)
-						rows += 2
-						if len(vals) >= per {
-							if err := flush(tx); err != nil {
-								return err
-							}
-						}
-					}
-				}
+		b := appeal.NewBulk()
+		for i := day0; i < min(day0+30, days); i++ {
+			day := end.AddDays(-i).String()
+			for _, c := range leaves {
 				for _, dist := range appeal.Districts {
-					for _, st := range dist.Streets {
-						if _, err := tx.ExecContext(ctx, `INSERT INTO appeal_rollup_street (day, district, street, received) VALUES (?, ?, ?, ?)
-							ON CONFLICT (day, district, street) DO UPDATE SET received = appeal_rollup_street.received + excluded.received`,
-							day, dist.Name, st, int64(float64(total)/float64(days*28)*(0.5+rng.Float64()))); err != nil {
-							return err
-						}
-					}
+					n := int64(mean * (0.5 + rng.Float64()))
+					answered := n / 8
+					handled := n - answered
+					res := handled * 9 / 10
+					fol := res * 8 / 10
+					b.AddRollup(appeal.RollupRow{Day: day, Category: c.Code, District: dist.Name, UnitID: units[dist.UnitCode], Received: handled, Resolved: res,
+						OnTime: res * 9 / 10, Followed: fol, Satisfied: fol * 9 / 10, HandleSeconds: res * 3 * 86400},
+						appeal.RollupRow{Day: day, Category: c.Code, District: dist.Name, Received: answered, Resolved: answered, OnTime: answered, HandleSeconds: answered * 600})
+					rows += 2
 				}
 			}
-			return flush(tx)
-		})
-		if err != nil {
+			for _, dist := range appeal.Districts {
+				for _, st := range dist.Streets {
+					b.AddStreet(day, dist.Name, st, int64(float64(total)/float64(days*28)*(0.5+rng.Float64())))
+				}
+			}
+		}
+		if err := d.InTx(ctx, func(tx *db.Tx) error { return b.Finish(ctx, tx) }); err != nil {
 			return rows, err
 		}
 	}

@@ -155,3 +155,20 @@ CREATE TABLE appeal_seq (
 	day TEXT PRIMARY KEY,
 	n INTEGER NOT NULL
 );
+
+-- The same figures summed along one dimension per day, so the analysis
+-- pages read a few hundred rows: dim 'all' (key ''), 'cat' (category
+-- code), 'district', 'unit' (unit id, '0' = none) and 'catdist'
+-- (category code '|' district).
+CREATE TABLE appeal_rollup_dim (
+	dim TEXT NOT NULL,
+	day TEXT NOT NULL,
+	key TEXT NOT NULL,
+	received INTEGER NOT NULL DEFAULT 0,
+	resolved INTEGER NOT NULL DEFAULT 0,
+	on_time INTEGER NOT NULL DEFAULT 0,
+	followed INTEGER NOT NULL DEFAULT 0,
+	satisfied INTEGER NOT NULL DEFAULT 0,
+	handle_seconds BIGINT NOT NULL DEFAULT 0,
+	PRIMARY KEY (dim, day, key)
+);
