@@ -1407,6 +1407,11 @@ func (s *Service) RefreshPass(ctx context.Context, tx *db.Tx) (int, error) {
 			return n, err
 		}
 	}
+	if n > 0 {
+		if err := s.Audit.WriteTx(ctx, tx, Actor{Username: "system"}.entry("observation.compute", "observations", fmt.Sprintf("%d metric values for %d indicators", n, len(list)))); err != nil {
+			return n, err
+		}
+	}
 	return n, nil
 }
 

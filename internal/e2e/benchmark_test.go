@@ -29,6 +29,13 @@ func TestBrowserBenchmarkAnalystJourney(t *testing.T) {
 		chromedp.Navigate(url+"/benchmark"),
 		chromedp.WaitVisible(chromedp.ID("bm-index")),
 		chromedp.WaitVisible(chromedp.CSS(`#ind-XX05 .st-seek`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); err != nil || w > 376 {
+		t.Errorf("overview is %d px wide on a 375 px phone (%v)", w, err)
+	}
+	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`#ind-XX05 a`)),
 		chromedp.WaitVisible(chromedp.CSS(`#bm-stage[data-stage="seek"]`)),
 	); err != nil {
