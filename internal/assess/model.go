@@ -200,6 +200,8 @@ type ShowcaseRow struct {
 	Values   map[string]float64 `json:"values"`
 	// Terms are the formula's parts for this unit (the trace).
 	Terms []TermScore `json:"terms"`
+	// Cells are the figures formatted for the page, in Figures order.
+	Cells []string `json:"-"`
 }
 
 // TermScore is one formula term for one unit.

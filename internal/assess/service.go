@@ -31,7 +31,8 @@ type Service struct {
 	Stages   StageSource
 	Notifier Notifier
 
-	ws webState
+	ws        webState
+	showcases showcaseCache
 }
 
 var beijing = time.FixedZone("Asia/Shanghai", 8*3600)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/biaogan/biaogan/internal/metric"
 )
@@ -146,8 +147,7 @@ func (s *Service) ShowcaseOf(ctx context.Context, key string, live bool) (*Showc
 	var sc *Showcase
 	switch {
 	case p.Published():
-		sc = &Showcase{}
-		if err := snapshot(ctx, s.DB, p.ID, p.Version, sc); err != nil {
+		if sc, err = s.publishedShowcase(ctx, p); err != nil {
 			return nil, err
 		}
 	case live:
@@ -223,4 +223,42 @@ func monthKeys(mp metric.Period) []string {
 		out = append(out, strings.TrimSpace(metric.MonthOf(d).String()))
 	}
 	return out
+}
+
+// showcaseCache holds decoded published showcases by period and version:
+// a publication never changes, so readers share one decoded copy (with its
+// cells formatted once) instead of decoding the snapshot per request.
+type showcaseCache struct {
+	mu sync.Mutex
+	m  map[string]*Showcase
+}
+
+func (s *Service) publishedShowcase(ctx context.Context, p *Period) (*Showcase, error) {
+	k := fmt.Sprintf("%s/%d", p.Key, p.Version)
+	c := &s.showcases
+	c.mu.Lock()
+	sc, ok := c.m[k]
+	c.mu.Unlock()
+	if !ok {
+		sc = &Showcase{}
+		if err := snapshot(ctx, s.DB, p.ID, p.Version, sc); err != nil {
+			return nil, err
+		}
+		for i := range sc.Items {
+			r := &sc.Items[i]
+			r.Cells = make([]string, len(sc.Figures))
+			for j, f := range sc.Figures {
+				r.Cells[j] = r.Value(f)
+			}
+		}
+		c.mu.Lock()
+		if c.m == nil || len(c.m) >= 24 {
+			c.m = map[string]*Showcase{}
+		}
+		c.m[k] = sc
+		c.mu.Unlock()
+	}
+	// A shallow copy: callers set the comments.
+	out := *sc
+	return &out, nil
 }
