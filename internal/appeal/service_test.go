@@ -1,6 +1,7 @@
 package appeal_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/biaogan/biaogan/internal/appeal"
 	"github.com/biaogan/biaogan/internal/appeal/open311"
 	"github.com/biaogan/biaogan/internal/apperr"
+	"github.com/biaogan/biaogan/internal/db"
 )
 
 func status(t *testing.T, err error) int {
@@ -227,5 +229,48 @@ func TestOpen311Backend(t *testing.T) {
 		if strings.Contains(s, "13900001111") || strings.Contains(s, "李明") {
 			t.Fatal("personal data in an Open311 request")
 		}
+	}
+}
+
+type fakeNotes struct{ sent []string }
+
+func (f *fakeNotes) NotifyUnit(_ context.Context, _ *db.Tx, unit int64, kind, link, subject, titleZH, titleEN, bodyZH, bodyEN string) error {
+	f.sent = append(f.sent, fmt.Sprintf("%d %s %s", unit, subject, titleZH))
+	return nil
+}
+
+func TestRemindersThroughTheDeadlineEngine(t *testing.T) {
+	e := newEnv(t)
+	notes := &fakeNotes{}
+	e.svc.Notes = notes
+	a := e.create(appeal.NewAppeal{})
+	a = e.must(e.svc.Dispatch(e.ctx, e.center, a.ID, e.units["D01"], "")) // due 2026-03-17
+	pass := func() int {
+		var n int
+		if err := e.d.InTx(e.ctx, func(tx *db.Tx) error {
+			var err error
+			n, err = e.svc.RemindPass(e.ctx, tx)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := pass(); n != 0 {
+		t.Fatalf("reminders 5 working days ahead: %d", n)
+	}
+	e.clock.SetDate("2026-03-17")
+	if n := pass(); n != 1 || !strings.Contains(notes.sent[0], "今天到期") {
+		t.Fatalf("on the due day: %d %v", n, notes.sent)
+	}
+	if n := pass(); n != 0 {
+		t.Fatal("the same reminder twice")
+	}
+	e.clock.SetDate("2026-03-18")
+	if n := pass(); n != 1 || !strings.Contains(notes.sent[1], "逾期") {
+		t.Fatalf("overdue: %v", notes.sent)
+	}
+	if got := e.must(e.svc.Get(e.ctx, e.center, a.ID)); got.Light != "red" {
+		t.Fatalf("light %s", got.Light)
 	}
 }
