@@ -120,14 +120,25 @@ func (s *Service) getHub(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	today := s.Today()
-	d := hubData{Periods: ps, Today: today, Settings: st, Year: today.Year() - 1, Half: metric.HalfYearOf(today).String()}
+	d := hubData{Periods: ps, Today: today, Settings: st}
+	// The tiles lead to the latest published period of each kind (periods
+	// come newest first), or to the current one.
 	for _, p := range ps {
-		if p.Kind == "month" && p.Published() && d.Latest == "" {
+		switch {
+		case !p.Published():
+		case p.Kind == "month" && d.Latest == "":
 			d.Latest = p.Key
-		}
-		if p.Kind == "half_year" && p.Published() && (d.Half == "" || p.Key > d.Half || !strings.HasPrefix(d.Half, fmt.Sprint(today.Year()))) {
+		case p.Kind == "half_year" && d.Half == "":
 			d.Half = p.Key
+		case p.Kind == "year" && d.Year == 0:
+			d.Year = p.Start.Year()
 		}
+	}
+	if d.Half == "" {
+		d.Half = metric.HalfYearOf(today).String()
+	}
+	if d.Year == 0 {
+		d.Year = today.Year() - 1
 	}
 	for m := metric.MonthOf(today); m.Start.Year() >= today.Year()-1 && len(d.Months) < 14; m = m.Prev() {
 		d.Months = append(d.Months, m.String())
