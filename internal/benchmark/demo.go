@@ -294,7 +294,11 @@ func LoadDemo(ctx context.Context, s *Service, now time.Time) error {
 			People: "办公室主任", Findings: "双方每半年交换一次对标指标数据，互派干部交流学习。"},
 	}
 	for _, in := range acts {
-		if _, err := s.CreateActivity(ctx, a, in); err != nil {
+		var files []Upload
+		if in.Report != "" {
+			files = append(files, Upload{Name: in.Title + "报告.txt", Data: []byte(in.Report)})
+		}
+		if _, err := s.CreateActivity(ctx, a, in, files...); err != nil {
 			return fmt.Errorf("benchmark demo: activity: %w", err)
 		}
 	}

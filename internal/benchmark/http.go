@@ -4,9 +4,11 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -63,6 +65,7 @@ func (s *Service) Register(ws *web.Server) error {
 		route{"GET /benchmark/peers/{id}", r, p.peer},
 		route{"GET /benchmark/learning", r, p.learning},
 		route{"POST /benchmark/learning", w, p.postLearning},
+		route{"GET /benchmark/learning/files/{id}", r, p.learningFile},
 		route{"GET /benchmark/import", w, p.importPage},
 		route{"POST /benchmark/import/indicators", w, p.postImportIndicators},
 		route{"POST /benchmark/import/observations", w, p.postImportObservations},
@@ -778,8 +781,56 @@ func (p *pages_) learning(w http.ResponseWriter, r *http.Request) error {
 	return p.learningPage(w, r, learningData{}, http.StatusOK)
 }
 
+func (p *pages_) learningFile(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := p.s.LearningFile(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", f.ContentType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("Content-Length", strconv.Itoa(len(f.Data)))
+	_, err = w.Write(f.Data)
+	return err
+}
+
 func (p *pages_) postLearning(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
+	var files []Upload
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxFileBytes+1<<20)
+		if err := r.ParseMultipartForm(MaxFileBytes + 1<<20); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return apperr.BadRequest("too_large", "附件超过 10 MB / the file is larger than 10 MB")
+			}
+			return apperr.BadRequest("bad_form", "表单无法解析 / malformed form")
+		}
+		if r.MultipartForm != nil {
+			defer r.MultipartForm.RemoveAll()
+			for _, fh := range r.MultipartForm.File["file"] {
+				if fh.Size == 0 && fh.Filename == "" {
+					continue
+				}
+				fr, err := fh.Open()
+				if err != nil {
+					return fmt.Errorf("benchmark: open upload: %w", err)
+				}
+				b, err := io.ReadAll(io.LimitReader(fr, MaxFileBytes+1))
+				fr.Close()
+				if err != nil {
+					return fmt.Errorf("benchmark: read upload: %w", err)
+				}
+				files = append(files, Upload{Name: fh.Filename, Data: b})
+			}
+		}
+	} else if err := r.ParseForm(); err != nil {
 		return apperr.BadRequest("bad_form", "表单无法解析 / malformed form")
 	}
 	f := r.PostForm
@@ -794,7 +845,7 @@ func (p *pages_) postLearning(w http.ResponseWriter, r *http.Request) error {
 		}
 		in.HeldOn = day
 	}
-	if _, err := p.s.CreateActivity(r.Context(), actorOf(r), in); err != nil {
+	if _, err := p.s.CreateActivity(r.Context(), actorOf(r), in, files...); err != nil {
 		if t, ok := errText(lang(r), err); ok {
 			d.Error = t
 			return p.learningPage(w, r, d, http.StatusUnprocessableEntity)

@@ -3,6 +3,7 @@ package benchmark
 // Messages of the benchmarking pages, in both languages.
 
 var messagesZH = map[string]string{
+	"bm.field.file":               "附件（学习报告等，每个不超过 10 MB）",
 	"bm.indicator.edit":           "修改指标",
 	"bm.field.lead_periods":       "创标连续期数",
 	"bm.title":                    "对标",
@@ -133,6 +134,7 @@ var messagesZH = map[string]string{
 }
 
 var messagesEN = map[string]string{
+	"bm.field.file":               "Attachments (reports; 10 MB each at most)",
 	"bm.indicator.edit":           "Edit indicator",
 	"bm.field.lead_periods":       "Periods in a row to lead",
 	"bm.title":                    "Benchmarking",

@@ -176,6 +176,22 @@ type Activity struct {
 	People   string       `json:"people"`
 	Findings string       `json:"findings"`
 	Report   string       `json:"report"`
+	// Files are the attached reports.
+	Files []FileInfo `json:"files"`
+}
+
+// FileInfo is an attached file, without its content.
+type FileInfo struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+}
+
+// File is an attached file with its content.
+type File struct {
+	FileInfo
+	ContentType string
+	Data        []byte
 }
 
 // Category groups indicators.

@@ -221,14 +221,68 @@ type NewActivity struct {
 	Report   string       `json:"report"`
 }
 
+// Upload is a file given with a learning activity.
+type Upload struct {
+	Name string
+	Data []byte
+}
+
+// MaxFileBytes bounds an attached report.
+const MaxFileBytes = 10 << 20
+
+var fileTypes = map[string]string{
+	".pdf": "application/pdf", ".doc": "application/msword", ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	".xls": "application/vnd.ms-excel", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	".ppt": "application/vnd.ms-powerpoint", ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+	".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".txt": "text/plain; charset=utf-8", ".wps": "application/octet-stream", ".ofd": "application/octet-stream",
+}
+
+// checkUpload names the problem with an attached file.
+func checkUpload(u *Upload) error {
+	u.Name = strings.TrimSpace(u.Name)
+	if i := strings.LastIndexAny(u.Name, `/\`); i >= 0 {
+		u.Name = u.Name[i+1:]
+	}
+	ext := strings.ToLower(u.Name[strings.LastIndex(u.Name, ".")+1:])
+	switch {
+	case u.Name == "" || !strings.Contains(u.Name, "."):
+		return invalid("file", "附件须有文件名和扩展名", "the file needs a name with an extension")
+	case fileTypes["."+ext] == "":
+		return invalid("file", "附件类型须为 PDF、Word、Excel、PPT、图片、TXT、WPS 或 OFD", "the file must be PDF, Word, Excel, PowerPoint, an image, text, WPS or OFD")
+	case len(u.Data) == 0:
+		return invalid("file", "附件是空的", "the file is empty")
+	case len(u.Data) > MaxFileBytes:
+		return invalid("file", "附件超过 10 MB", "the file is larger than 10 MB")
+	}
+	return nil
+}
+
+// LearningFile returns an attached report.
+func (s *Service) LearningFile(ctx context.Context, id int64) (*File, error) {
+	var f File
+	err := s.DB.QueryRowContext(ctx, `SELECT id, name, size, content_type, data FROM learning_files WHERE id = ?`, id).Scan(&f.ID, &f.Name, &f.Size, &f.ContentType, &f.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.NotFound("file_not_found", fmt.Sprintf("附件 %d 不存在 / file %d not found", id, id))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("benchmark: load file %d: %w", id, err)
+	}
+	return &f, nil
+}
+
 // Activities lists learning activities (of one peer when peerID ≠ 0).
 func (s *Service) Activities(ctx context.Context, peerID int64) ([]Activity, error) {
 	return listActivities(ctx, s.DB, peerID)
 }
 
-// CreateActivity records a learning activity.
-func (s *Service) CreateActivity(ctx context.Context, a Actor, in NewActivity) (*Activity, error) {
+// CreateActivity records a learning activity with its attached reports.
+func (s *Service) CreateActivity(ctx context.Context, a Actor, in NewActivity, files ...Upload) (*Activity, error) {
 	in.Title = strings.TrimSpace(in.Title)
+	for i := range files {
+		if err := checkUpload(&files[i]); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case !in.Kind.Valid():
 		return nil, invalid("kind", "类型须为 visit、training、exchange、secondment 或 agreement", "kind must be visit, training, exchange, secondment or agreement")
@@ -256,7 +310,16 @@ func (s *Service) CreateActivity(ctx context.Context, a Actor, in NewActivity) (
 		if err != nil {
 			return fmt.Errorf("benchmark: insert activity: %w", err)
 		}
-		return s.Audit.WriteTx(ctx, tx, a.entry("learning.create", "learning:"+strconv.FormatInt(id, 10), fmt.Sprintf("kind=%s title=%q on=%s", in.Kind, in.Title, in.HeldOn)))
+		var names []string
+		for _, f := range files {
+			ext := strings.ToLower(f.Name[strings.LastIndex(f.Name, "."):])
+			if _, err := tx.ExecContext(ctx, `INSERT INTO learning_files (activity_id, name, content_type, size, data, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				id, f.Name, fileTypes[ext], len(f.Data), f.Data, s.stamp()); err != nil {
+				return fmt.Errorf("benchmark: insert file: %w", err)
+			}
+			names = append(names, f.Name)
+		}
+		return s.Audit.WriteTx(ctx, tx, a.entry("learning.create", "learning:"+strconv.FormatInt(id, 10), fmt.Sprintf("kind=%s title=%q on=%s files=%q", in.Kind, in.Title, in.HeldOn, names)))
 	})
 	if err != nil {
 		return nil, err

@@ -628,6 +628,22 @@ func TestPeerAndActivityValidation(t *testing.T) {
 	if err != nil || act.PeerName != "苏州" || act.Report != "报告" {
 		t.Errorf("activity = %+v, %v", act, err)
 	}
+	_, err = e.s.CreateActivity(e.ctx, e.a, NewActivity{Kind: ActivityVisit, Title: "考察", HeldOn: workday.DateOf(2026, 9, 10)}, Upload{Name: "报告.exe", Data: []byte("MZ")})
+	wantInvalid(t, err, "file")
+	_, err = e.s.CreateActivity(e.ctx, e.a, NewActivity{Kind: ActivityVisit, Title: "考察", HeldOn: workday.DateOf(2026, 9, 10)}, Upload{Name: "报告.pdf", Data: make([]byte, MaxFileBytes+1)})
+	wantInvalid(t, err, "file")
+	act, err = e.s.CreateActivity(e.ctx, e.a, NewActivity{PeerID: &id, Kind: ActivityVisit, Title: "赴苏州考察", HeldOn: workday.DateOf(2026, 7, 16)},
+		Upload{Name: `C:\报告\苏州考察报告.pdf`, Data: []byte("%PDF-1.4 report")})
+	if err != nil || len(act.Files) != 1 || act.Files[0].Name != "苏州考察报告.pdf" {
+		t.Fatalf("with a file: %+v, %v", act, err)
+	}
+	f, err := e.s.LearningFile(e.ctx, act.Files[0].ID)
+	if err != nil || string(f.Data) != "%PDF-1.4 report" || f.ContentType != "application/pdf" {
+		t.Errorf("file = %+v, %v", f, err)
+	}
+	if n := e.count("learning_activities"); n != 2 {
+		t.Errorf("%d activities; refused files must not leave one", n)
+	}
 	if !errors.Is(nil, nil) {
 		t.Fatal()
 	}

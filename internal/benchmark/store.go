@@ -420,16 +420,37 @@ func listActivities(ctx context.Context, q db.Querier, peerID int64) ([]Activity
 	if err != nil {
 		return nil, fmt.Errorf("benchmark: list activities: %w", err)
 	}
-	defer rows.Close()
 	var out []Activity
+	byID := map[int64]int{}
 	for rows.Next() {
 		var a Activity
 		var peer sql.NullInt64
 		if err := rows.Scan(&a.ID, &peer, &a.PeerName, &a.Kind, &a.Title, &a.HeldOn, &a.People, &a.Findings, &a.Report); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		a.PeerID = ptr(peer)
+		a.PeerID, a.Files = ptr(peer), []FileInfo{}
+		byID[a.ID] = len(out)
 		out = append(out, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	rows, err = q.QueryContext(ctx, `SELECT id, activity_id, name, size FROM learning_files ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("benchmark: list learning files: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f FileInfo
+		var act int64
+		if err := rows.Scan(&f.ID, &act, &f.Name, &f.Size); err != nil {
+			return nil, err
+		}
+		if i, ok := byID[act]; ok {
+			out[i].Files = append(out[i].Files, f)
+		}
 	}
 	return out, rows.Err()
 }

@@ -50,6 +50,18 @@ CREATE TABLE learning_activities (
 CREATE INDEX learning_activities_held ON learning_activities(held_on);
 CREATE INDEX learning_activities_peer ON learning_activities(peer_id, held_on);
 
+-- A learning activity's attached report (at most 10 MB each).
+CREATE TABLE learning_files (
+	id INTEGER PRIMARY KEY,
+	activity_id INTEGER NOT NULL REFERENCES learning_activities(id) ON DELETE CASCADE,
+	name TEXT NOT NULL,
+	content_type TEXT NOT NULL,
+	size INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX learning_files_activity ON learning_files(activity_id);
+
 CREATE TABLE indicators (
 	id INTEGER PRIMARY KEY,
 	code TEXT NOT NULL UNIQUE,
