@@ -174,6 +174,16 @@ func (s *Service) Import(ctx context.Context, ac Actor, name string, body io.Rea
 	rw.Write(append([]string{"行号 row", "原因 reasons"}, header...))
 	rowNo := 1
 	var chunk []pending
+	// The insert of one chunk runs while the next is read and prepared.
+	var inflight chan error
+	wait := func() error {
+		if inflight == nil {
+			return nil
+		}
+		err := <-inflight
+		inflight = nil
+		return err
+	}
 	flush := func() error {
 		good, bad := imp.prepare(ctx, chunk)
 		for _, b := range bad {
@@ -183,19 +193,22 @@ func (s *Service) Import(ctx context.Context, ac Actor, name string, body io.Rea
 			}
 			rw.Write(append([]string{fmt.Sprint(b.row), strings.Join(b.reasons, "; ")}, safeCells(b.cells)...))
 		}
+		if err := wait(); err != nil {
+			return err
+		}
 		if !dryRun && len(good) > 0 {
-			err := s.DB.InTx(ctx, func(tx *db.Tx) error {
-				if err := imp.bulk.Insert(ctx, tx, good); err != nil {
-					return err
-				}
-				return imp.bulk.Finish(ctx, tx)
-			})
-			if err != nil {
-				return err
-			}
+			inflight = make(chan error, 1)
+			go func(good []BulkRow, done chan<- error) {
+				done <- s.DB.InTx(ctx, func(tx *db.Tx) error {
+					if err := imp.bulk.Insert(ctx, tx, good); err != nil {
+						return err
+					}
+					return imp.bulk.Finish(ctx, tx)
+				})
+			}(good, inflight)
 		}
 		res.Loaded += len(good)
-		chunk = chunk[:0]
+		chunk = make([]pending, 0, ImportChunk)
 		return nil
 	}
 	for {
@@ -216,6 +229,7 @@ func (s *Service) Import(ctx context.Context, ac Actor, name string, body io.Rea
 				rw.Write([]string{fmt.Sprint(rowNo), reason})
 				continue
 			}
+			wait()
 			return nil, nil, fmt.Errorf("appeal: import: read row %d: %w", rowNo, err)
 		}
 		if blank(cells) {
@@ -225,11 +239,16 @@ func (s *Service) Import(ctx context.Context, ac Actor, name string, body io.Rea
 		chunk = append(chunk, pending{row: rowNo, cells: cells})
 		if len(chunk) >= ImportChunk {
 			if err := flush(); err != nil {
+				wait()
 				return nil, nil, err
 			}
 		}
 	}
 	if err := flush(); err != nil {
+		wait()
+		return nil, nil, err
+	}
+	if err := wait(); err != nil {
 		return nil, nil, err
 	}
 	rw.Flush()

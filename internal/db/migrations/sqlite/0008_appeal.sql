@@ -87,10 +87,8 @@ CREATE TABLE appeals (
 CREATE INDEX appeals_received ON appeals(received_at);
 CREATE INDEX appeals_state ON appeals(state, received_at);
 CREATE INDEX appeals_unit ON appeals(unit_id, state, due_on);
-CREATE INDEX appeals_unit_dispatched ON appeals(unit_id, dispatched_on);
 CREATE INDEX appeals_dispatched ON appeals(dispatched_on);
 CREATE INDEX appeals_phone ON appeals(phone_hash, received_at);
-CREATE INDEX appeals_master ON appeals(master_id);
 
 CREATE TABLE appeal_events (
 	id INTEGER PRIMARY KEY,
