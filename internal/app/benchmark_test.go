@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -318,6 +319,38 @@ func TestBenchmarkAPIFromPeerValueToBattleMapTasks(t *testing.T) {
 	leader := demoSession(t, a, "leader")
 	if code := leader.json("POST", "/api/v1/targets", target, &e); code != 403 {
 		t.Errorf("leader set a target: %d", code)
+	}
+	// The peer page changes a peer; a leader may not.
+	edit := url.Values{"name": {"青岛市人民政府办公厅"}, "kind": {"in_province"}, "region": {"山东省青岛市"}, "learn": {"挂图作战、接诉即办"}, "active": {"1"}}
+	if rec := c.do("POST", fmt.Sprintf("/benchmark/peers/%d", qd), "application/x-www-form-urlencoded", []byte(edit.Encode())); rec.Code != http.StatusSeeOther {
+		t.Errorf("peer edit: %d %s", rec.Code, rec.Body)
+	}
+	if rec := leader.do("POST", fmt.Sprintf("/benchmark/peers/%d", qd), "application/x-www-form-urlencoded", []byte(edit.Encode())); rec.Code != http.StatusForbidden {
+		t.Errorf("leader edited a peer: %d", rec.Code)
+	}
+	// A learning activity with its report attached, then downloaded.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range map[string]string{"kind": "visit", "title": "赴青岛考察", "held_on": "2026-09-10", "peer_id": fmt.Sprint(qd)} {
+		mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("file", "青岛考察报告.pdf")
+	fw.Write([]byte("%PDF-1.4 考察报告"))
+	mw.Close()
+	if rec := c.do("POST", "/benchmark/learning", mw.FormDataContentType(), body.Bytes()); rec.Code != http.StatusSeeOther {
+		t.Fatalf("learning with a file: %d %s", rec.Code, rec.Body)
+	}
+	var acts struct{ Items []benchmark.Activity }
+	c.json("GET", fmt.Sprintf("/api/v1/learning-activities?peer_id=%d", qd), nil, &acts)
+	var fileID int64
+	for _, x := range acts.Items {
+		if x.Title == "赴青岛考察" && len(x.Files) == 1 {
+			fileID = x.Files[0].ID
+		}
+	}
+	if rec := leader.do("GET", fmt.Sprintf("/benchmark/learning/files/%d", fileID), "", nil); rec.Code != 200 || rec.Body.String() != "%PDF-1.4 考察报告" ||
+		!strings.HasPrefix(rec.Header().Get("Content-Disposition"), "attachment") {
+		t.Errorf("file download: %d %q", rec.Code, rec.Header().Get("Content-Disposition"))
 	}
 	// The page form posts a peer value and shows the error in place.
 	form := url.Values{"subject": {"us"}, "period": {"2026-13"}, "value": {"1"}}

@@ -63,6 +63,7 @@ func (s *Service) Register(ws *web.Server) error {
 		route{"GET /benchmark/peers", r, p.peers},
 		route{"POST /benchmark/peers", w, p.postPeer},
 		route{"GET /benchmark/peers/{id}", r, p.peer},
+		route{"POST /benchmark/peers/{id}", w, p.postEditPeer},
 		route{"GET /benchmark/learning", r, p.learning},
 		route{"POST /benchmark/learning", w, p.postLearning},
 		route{"GET /benchmark/learning/files/{id}", r, p.learningFile},
@@ -750,9 +751,54 @@ func (p *pages_) peer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg := p.ws.NewPage(r, "bm.peers.title", map[string]any{"Peer": pe, "Activities": acts})
+	return p.peerPage(w, r, pe, acts, "", http.StatusOK)
+}
+
+func (p *pages_) peerPage(w http.ResponseWriter, r *http.Request, pe *Peer, acts []Activity, formErr string, status int) error {
+	d := map[string]any{"Peer": pe, "Activities": acts, "Error": formErr, "Kinds": PeerKinds, "CanWrite": web.PrincipalFrom(r.Context()).Can(auth.PermBenchmarkWrite)}
+	if d["CanWrite"] == true {
+		units, err := unitOptions(r.Context(), p.s.DB)
+		if err != nil {
+			return err
+		}
+		d["Units"] = units
+		unit := ""
+		if pe.UnitID != nil {
+			unit = strconv.FormatInt(*pe.UnitID, 10)
+		}
+		d["Unit"] = unit
+	}
+	pg := p.ws.NewPage(r, "bm.peers.title", d)
 	pg.Title = pe.Name
-	return p.ws.HTMLPage(w, http.StatusOK, "bm_peer.html", pg)
+	return p.ws.HTMLPage(w, status, "bm_peer.html", pg)
+}
+
+func (p *pages_) postEditPeer(w http.ResponseWriter, r *http.Request) error {
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	pe, err := p.s.Peer(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return apperr.BadRequest("bad_form", "表单无法解析 / malformed form")
+	}
+	f := r.PostForm
+	in := NewPeer{Name: f.Get("name"), Kind: PeerKind(f.Get("kind")), Region: f.Get("region"), UnitID: optID(f.Get("unit_id")),
+		Population: optNum(f.Get("population")), Staff: optNum(f.Get("staff")), Learn: f.Get("learn"), Contacts: f.Get("contacts")}
+	if _, err := p.s.UpdatePeer(r.Context(), actorOf(r), id, in, f.Get("active") != ""); err != nil {
+		if t, ok := errText(lang(r), err); ok {
+			acts, aerr := p.s.Activities(r.Context(), id)
+			if aerr != nil {
+				return aerr
+			}
+			return p.peerPage(w, r, pe, acts, t, http.StatusUnprocessableEntity)
+		}
+		return err
+	}
+	return redirect(w, r, "/benchmark/peers/"+strconv.FormatInt(id, 10), "flash.bm_saved")
 }
 
 type learningData struct {

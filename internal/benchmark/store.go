@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/biaogan/biaogan/internal/apperr"
 	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/workday"
 )
@@ -286,6 +287,11 @@ func upsertObservation(ctx context.Context, tx *db.Tx, in NewObservation, fixed 
 	case errors.Is(err, sql.ErrNoRows):
 		_, err := tx.ExecContext(ctx, `INSERT INTO observations (indicator_id, subject_kind, subject_id, period, value, note, evidence, fixed, created_by, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.IndicatorID, in.Subject.Kind, in.Subject.ID, in.Period, in.Value, in.Note, in.Evidence, fixed, by, now)
+		if db.IsUniqueViolation(err) {
+			// Someone stored the same cell at the same moment: theirs won.
+			return false, apperr.Conflict("observation_conflict", fmt.Sprintf("%s 的 %s 期数值刚被他人录入，请刷新后再试 / the %s value for %s was just entered by someone else; reload and try again",
+				in.Subject, in.Period, in.Period, in.Subject))
+		}
 		if err != nil {
 			return false, fmt.Errorf("benchmark: insert observation: %w", err)
 		}
