@@ -835,11 +835,12 @@ func (s *Service) ComputeEvaluation(ctx context.Context, year int) (*Evaluation,
 		rankShare[c.Metric] = m
 	}
 	ev := &Evaluation{Year: year, Scheme: sc.Name, At: s.stamp()}
+	leaves := sc.Leaves()
 	results := make([]Result, 0, len(units))
 	for _, u := range units {
 		r := Result{UnitID: u.ID, UnitName: u.Name, Trace: make([]TraceLine, 0, len(sc.Criteria)+2)}
 		falseDeduct := 0.0
-		for _, c := range sc.Leaves() {
+		for _, c := range leaves {
 			tl := TraceLine{Criterion: c.Code, Method: c.Method, Weight: c.Weight}
 			share := 0.0
 			switch c.Method {
