@@ -41,6 +41,7 @@ func (s *Service) apiRoutes() []route {
 		{"POST /api/v1/targets", w, s.apiCreateTarget},
 		{"GET /api/v1/targets/{id}", r, s.apiTarget},
 		{"GET /api/v1/benchmark/index", r, s.apiIndex},
+		{"GET /api/v1/benchmark/internal", r, s.apiInternal},
 	}
 }
 
@@ -349,6 +350,14 @@ func (s *Service) apiUpdateIndicator(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	return web.WriteJSON(w, http.StatusOK, ind)
+}
+
+func (s *Service) apiInternal(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.Internal(r.Context())
+	if err != nil {
+		return err
+	}
+	return web.WriteList(w, list, len(list))
 }
 
 var _ = apperr.As

@@ -60,6 +60,7 @@ func (s *Service) Register(ws *web.Server) error {
 		route{"GET /benchmark/indicators/{id}/report", r, p.report},
 		route{"GET /benchmark/indicators/{id}/report.xlsx", r, p.reportXLSX},
 		route{"GET /benchmark/targets", r, p.targets},
+		route{"GET /benchmark/internal", r, p.internal},
 		route{"GET /benchmark/peers", r, p.peers},
 		route{"POST /benchmark/peers", w, p.postPeer},
 		route{"GET /benchmark/peers/{id}", r, p.peer},
@@ -651,6 +652,14 @@ func (p *pages_) targets(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return p.ws.HTML(w, r, "bm_targets.html", "bm.targets.title", map[string]any{"Targets": ts})
+}
+
+func (p *pages_) internal(w http.ResponseWriter, r *http.Request) error {
+	list, err := p.s.Internal(r.Context())
+	if err != nil {
+		return err
+	}
+	return p.ws.HTML(w, r, "bm_internal.html", "bm.internal.title", map[string]any{"Units": list})
 }
 
 // Reports.

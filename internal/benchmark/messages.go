@@ -3,6 +3,10 @@ package benchmark
 // Messages of the benchmarking pages, in both languages.
 
 var messagesZH = map[string]string{
+	"bm.internal.tab":             "内部对标",
+	"bm.internal.hint":            "各单位在共有指标（各指标最新一期）上的排名：以每项指标的最优单位为内部标杆，得分为 100 减去与其差距率的平均值。",
+	"bm.internal.firsts":          "内部标杆次数",
+	"bm.internal.none":            "尚无单位数值。",
 	"bm.field.file":               "附件（学习报告等，每个不超过 10 MB）",
 	"bm.indicator.edit":           "修改指标",
 	"bm.field.lead_periods":       "创标连续期数",
@@ -134,6 +138,10 @@ var messagesZH = map[string]string{
 }
 
 var messagesEN = map[string]string{
+	"bm.internal.tab":             "Internal",
+	"bm.internal.hint":            "Our units ranked on the indicators they share (each indicator's latest period): the best unit of each indicator is the internal benchmark; a unit's score is the mean of 100 minus its gap % to it.",
+	"bm.internal.firsts":          "Times the internal benchmark",
+	"bm.internal.none":            "No unit values yet.",
 	"bm.field.file":               "Attachments (reports; 10 MB each at most)",
 	"bm.indicator.edit":           "Edit indicator",
 	"bm.field.lead_periods":       "Periods in a row to lead",

@@ -1670,3 +1670,107 @@ func (s *Service) GapHistory(ctx context.Context) (tables, rows int, err error) 
 	}
 	return tables, rows, nil
 }
+
+// UnitStanding is one unit's place in internal benchmarking.
+type UnitStanding struct {
+	UnitID int64  `json:"unit_id"`
+	Name   string `json:"name"`
+	// Indicators is how many indicators the unit has a value for (in each
+	// indicator's latest period); Firsts how often it is the best unit
+	// (the internal benchmark); Score the mean of 100 − gap % to the best
+	// unit; Rank orders the units by Score.
+	Indicators int     `json:"indicators"`
+	Firsts     int     `json:"firsts"`
+	Score      float64 `json:"score"`
+	Rank       int     `json:"rank"`
+	// Best lists the indicators it is the internal benchmark of.
+	Best []string `json:"best"`
+}
+
+// Internal ranks our units on the indicators they share: in each
+// indicator's latest period, the units are ranked and scored against the
+// best unit; the scores are averaged per unit. One query.
+func (s *Service) Internal(ctx context.Context) ([]UnitStanding, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT i.id, i.name, i.direction, o.subject_id, o.value, u.name FROM observations o
+		JOIN indicators i ON i.id = o.indicator_id AND o.period = i.latest_period
+		JOIN units u ON u.id = o.subject_id
+		WHERE o.subject_kind = 'unit' AND i.active = TRUE ORDER BY i.id`)
+	if err != nil {
+		return nil, fmt.Errorf("benchmark: internal benchmarking: %w", err)
+	}
+	defer rows.Close()
+	type ind struct {
+		name string
+		dir  Direction
+		vals []Value
+	}
+	var order []int64
+	inds := map[int64]*ind{}
+	unitNames := map[int64]string{}
+	for rows.Next() {
+		var id, unit int64
+		var name, uname string
+		var dir Direction
+		var v float64
+		if err := rows.Scan(&id, &name, &dir, &unit, &v, &uname); err != nil {
+			return nil, err
+		}
+		x := inds[id]
+		if x == nil {
+			x = &ind{name: name, dir: dir}
+			inds[id] = x
+			order = append(order, id)
+		}
+		x.vals = append(x.vals, Value{Subject{Kind: SubjectUnit, ID: unit}, v})
+		unitNames[unit] = uname
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	by := map[int64]*UnitStanding{}
+	for _, id := range order {
+		x := inds[id]
+		if len(x.vals) < 2 {
+			continue // nothing shared
+		}
+		for _, r := range Gaps(x.dir, x.vals) {
+			sub, _ := ParseSubject(r.Subject)
+			st := by[sub.ID]
+			if st == nil {
+				st = &UnitStanding{UnitID: sub.ID, Name: unitNames[sub.ID], Best: []string{}}
+				by[sub.ID] = st
+			}
+			st.Indicators++
+			st.Score += math.Max(0, 100-r.GapPct)
+			if r.Rank == 1 {
+				st.Firsts++
+				st.Best = append(st.Best, x.name)
+			}
+		}
+	}
+	out := make([]UnitStanding, 0, len(by))
+	for _, st := range by {
+		st.Score = math.Round(st.Score/float64(st.Indicators)*10) / 10
+		out = append(out, *st)
+	}
+	slices.SortFunc(out, func(a, b UnitStanding) int {
+		switch {
+		case a.Score != b.Score:
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		case a.Firsts != b.Firsts:
+			return b.Firsts - a.Firsts
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	for i := range out {
+		if i > 0 && out[i].Score == out[i-1].Score {
+			out[i].Rank = out[i-1].Rank
+		} else {
+			out[i].Rank = i + 1
+		}
+	}
+	return out, nil
+}

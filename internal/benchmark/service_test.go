@@ -675,3 +675,25 @@ func TestUpdateIndicatorRestagesAndGuardsTheFrequency(t *testing.T) {
 		t.Error("an unknown indicator was updated")
 	}
 }
+
+func TestInternalBenchmarkingRanksUnitsOnSharedIndicators(t *testing.T) {
+	e := newEnv(t)
+	a := e.indicator("XL01", HigherBetter, "%", 0)
+	b := e.indicator("XL07", LowerBetter, "天", 0)
+	ua, ub := fmt.Sprintf("unit:%d", e.unitA), fmt.Sprintf("unit:%d", e.unitB)
+	e.mustObserve(a.ID, "us", "2026-Q3", 90.0)
+	e.mustObserve(a.ID, ua, "2026-Q3", 80.0)
+	e.mustObserve(a.ID, ub, "2026-Q3", 100.0)
+	e.mustObserve(b.ID, "us", "2026-Q3", 5.0)
+	e.mustObserve(b.ID, ua, "2026-Q3", 4.0)
+	e.mustObserve(b.ID, ub, "2026-Q3", 5.0)
+	list, err := e.s.Internal(e.ctx)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("internal = %+v, %v", list, err)
+	}
+	// 督查科: best on XL01 (100), 25 % behind on XL07 (75) → 87.5;
+	// 综合科: 20 % behind on XL01 (80), best on XL07 (100) → 90.
+	if list[0].Name != "综合科" || list[0].Score != 90 || list[0].Rank != 1 || list[0].Firsts != 1 || list[1].Score != 87.5 || list[1].Best[0] != "指标XL01" {
+		t.Errorf("standings = %+v", list)
+	}
+}
