@@ -104,7 +104,10 @@ func loadAppealDemo(ctx context.Context, a *App, svc *appeal.Service, now time.T
 	}
 	a.Log.Info("demo appeals: the last 60 days loaded; the rest of the two years loads in the background", "took", time.Since(start).Round(time.Millisecond))
 	older := cfg
-	older.SkipRecent, older.BatchRows = 60, 5000
+	// Small transactions with a pause between them, so requests that
+	// write are never held up for long while the history loads.
+	older.SkipRecent, older.BatchRows = 60, 1000
+	older.Progress = func(int) { time.Sleep(20 * time.Millisecond) }
 	go func() {
 		if _, err := svc.Generate(context.Background(), older); err != nil {
 			a.Log.Warn("demo appeals: background history stopped", "err", err)

@@ -881,7 +881,7 @@ func (s *Service) apiSpikes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.Spikes(r.Context(), rg, web.Lang(r.Context()))
+	items, err := s.cachedSpikes(r.Context(), rg, web.Lang(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -1076,6 +1076,30 @@ func cachedAs[T any](s *Service, key string, f func() (T, error)) (T, error) {
 	if len(c.m) > 100 {
 		c.m = map[string]cacheEntry{}
 	}
+	c.m[key] = cacheEntry{v, s.Now()}
+	c.mu.Unlock()
+	return v, nil
+}
+
+// SpikesCacheFor is how long a spike list is reused: the rollups change
+// with every order, the verdicts hardly within a minute.
+const SpikesCacheFor = time.Minute
+
+// cachedSpikes is Spikes reused for up to a minute per range and language.
+func (s *Service) cachedSpikes(ctx context.Context, rg Range, lang string) ([]Spike, error) {
+	key := "spikes " + rg.From.String() + rg.To.String() + web.NormLang(lang)
+	c := s.cache
+	c.mu.Lock()
+	if e, ok := c.m[key]; ok && s.Now().Sub(e.at) < SpikesCacheFor && s.Now().Sub(e.at) >= 0 {
+		c.mu.Unlock()
+		return e.v.([]Spike), nil
+	}
+	c.mu.Unlock()
+	v, err := s.Spikes(ctx, rg, lang)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
 	c.m[key] = cacheEntry{v, s.Now()}
 	c.mu.Unlock()
 	return v, nil

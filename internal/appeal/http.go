@@ -518,7 +518,7 @@ func (s *Service) getAnalysis(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	week := Range{rg.To.AddDays(-6), rg.To}
-	if d.Spikes, err = s.Spikes(ctx, week, lang); err != nil {
+	if d.Spikes, err = s.cachedSpikes(ctx, week, lang); err != nil {
 		return err
 	}
 	// The window analyses cost more: on request only.
