@@ -224,7 +224,6 @@ func generateAssess(ctx context.Context, d *db.DB) (*assessData, error) {
 				}
 				out.criteria++
 			}
-			out.criteria++
 		}
 		var drows [][]any
 		for _, c := range declCrit {
@@ -410,7 +409,7 @@ func assessSection(bin, pgURL string, log io.Writer) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString("## 考评 — assessment (issue 5)\n\n")
-	fmt.Fprintf(&b, "Generated office: %d assessed units, %d tasks of this year, a scheme of %d criteria (10 level-1 × 6 level-2: metric rules over the registry, declarations, a spot check, ratings), %d ratings, this month's daily reports. ",
+	fmt.Fprintf(&b, "Generated office: %d assessed units, %d tasks of this year, a scheme of 10 level-1 criteria with %d level-2 criteria (metric rules over the registry, declarations, a spot check, ratings), %d ratings, this month's daily reports. ",
 		assessUnits, lite.data.tasks, lite.data.criteria, lite.data.ratings)
 	b.WriteString("The year-end computation is `GET /api/v1/evaluations/{year}` as a supervisor (live: the registry's metrics for the year, declarations, spot items, ratings and adjustments read set-based, scored in Go, 18,000 trace lines serialised); publishing is `POST /api/v1/periods/{YYYY-MM}/publish` (computes the showcase and freezes the snapshot; runs after the first are re-publications with a reason).\n\n")
 	b.WriteString("| figure | goal |")
@@ -430,7 +429,7 @@ func assessSection(bin, pgURL string, log io.Writer) (string, error) {
 		b.WriteString("\n")
 	}
 	row("data generation (bulk SQL, not a product figure)", "", func(f *assessFigures) string { return ms(f.data.took) })
-	row(fmt.Sprintf("year-end computation, %d units × %d criteria, %d tasks, %d ratings", assessUnits, lite.data.criteria, lite.data.tasks, lite.data.ratings), "< 1 s", func(f *assessFigures) string { return medianMax(f.evalRuns) })
+	row(fmt.Sprintf("year-end computation, %d units × %d level-2 criteria, %d tasks, %d ratings", assessUnits, lite.data.criteria, lite.data.tasks, lite.data.ratings), "< 1 s", func(f *assessFigures) string { return medianMax(f.evalRuns) })
 	row("publishing a month", "< 1 s", func(f *assessFigures) string { return medianMax(f.pubRuns) })
 	row(fmt.Sprintf("showcase page `GET /assess/showcase/{month}`, %d clients, %s", assessClients, assessLoadFor), "p99", func(f *assessFigures) string { return lat(f.page) })
 	row(fmt.Sprintf("showcase JSON `GET /api/v1/showcase/{month}`, %d clients, %s", assessClients, assessLoadFor), "", func(f *assessFigures) string { return lat(f.api) })
