@@ -18,6 +18,10 @@ import (
 // the due time.
 const JobAssessRemind = "assess.daily_remind"
 
+// JobAssessDigest sends each unit its weekly and monthly daily-report
+// digest.
+const JobAssessDigest = "assess.daily_digest"
+
 // assessReports gives assess a unit's task progress reports of a day.
 type assessReports struct{ t *supervise.Service }
 
@@ -75,6 +79,7 @@ func (a *App) wireAssess(ws *web.Server) error {
 		return fmt.Errorf("app: assess metrics: %w", err)
 	}
 	a.Jobs.Register(JobAssessRemind, JobInterval, pass(s.RemindPass))
+	a.Jobs.Register(JobAssessDigest, JobInterval, pass(s.DigestPass))
 	a.demoHooks = append(a.demoHooks, func(ctx context.Context, now time.Time) error {
 		return s.LoadDemo(ctx, now)
 	})

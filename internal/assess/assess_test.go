@@ -548,3 +548,35 @@ func TestDemoLoads(t *testing.T) {
 		t.Errorf("2026 scheme: %v", err)
 	}
 }
+
+func TestWeeklyDigestGoesOutOnceOnMonday(t *testing.T) {
+	e := newEnv(t)
+	if _, err := dbInsertUser(e, e.units[0], 0); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set("2026-11-20", 9, 0) // Friday
+	if _, err := e.s.FileDaily(e.ctx, e.unit(0), assess.DailyInput{Done: "周五工作"}); err != nil {
+		t.Fatal(err)
+	}
+	pass := func() int {
+		var n int
+		if err := e.d.InTx(e.ctx, func(tx *dbTx) (err error) { n, err = e.s.DigestPass(e.ctx, tx); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := pass(); n != 0 {
+		t.Fatalf("a Friday sent %d digests", n)
+	}
+	e.clock.Set("2026-11-23", 8, 0) // Monday
+	if n := pass(); n != 1 || len(e.notes.sent) != 1 {
+		t.Fatalf("Monday: %d digests, %d notices; want the one unit with members", n, len(e.notes.sent))
+	}
+	body := e.notes.sent[0].Body[0]
+	if !strings.Contains(body, "5 个工作日，报送 1 次，按时 1 次") || !strings.Contains(e.notes.sent[0].Link, "kind=week&date=2026-11-16") {
+		t.Fatalf("digest %q → %s", body, e.notes.sent[0].Link)
+	}
+	if n := pass(); n != 0 {
+		t.Fatalf("the digest went out again: %d", n)
+	}
+}

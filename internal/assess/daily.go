@@ -254,22 +254,10 @@ func (s *Service) RemindPass(ctx context.Context, tx *db.Tx) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	// The unit members who file: liaisons and heads, by unit.
-	members := map[int64][]int64{}
-	mrows, err := tx.QueryContext(ctx, `SELECT DISTINCT u.unit_id, u.id FROM users u JOIN user_roles r ON r.user_id = u.id
-		WHERE u.disabled = FALSE AND u.unit_id IS NOT NULL AND r.role IN ('liaison','unit_head') ORDER BY u.unit_id, u.id`)
+	members, err := unitMembers(ctx, tx)
 	if err != nil {
-		return 0, fmt.Errorf("assess: unit members: %w", err)
+		return 0, err
 	}
-	for mrows.Next() {
-		var uid, id int64
-		if err := mrows.Scan(&uid, &id); err != nil {
-			mrows.Close()
-			return 0, fmt.Errorf("assess: scan member: %w", err)
-		}
-		members[uid] = append(members[uid], id)
-	}
-	mrows.Close()
 	n := 0
 	now := s.stamp()
 	var notices []Notice
@@ -422,4 +410,108 @@ func (s *Service) filedOn(ctx context.Context, day workday.Date) (map[int64]bool
 		out[id] = true
 	}
 	return out, rows.Err()
+}
+
+// unitMembers are the users who file for each unit (liaisons and heads).
+func unitMembers(ctx context.Context, q db.Querier) (map[int64][]int64, error) {
+	members := map[int64][]int64{}
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT u.unit_id, u.id FROM users u JOIN user_roles r ON r.user_id = u.id
+		WHERE u.disabled = FALSE AND u.unit_id IS NOT NULL AND r.role IN ('liaison','unit_head') ORDER BY u.unit_id, u.id`)
+	if err != nil {
+		return nil, fmt.Errorf("assess: unit members: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid, id int64
+		if err := rows.Scan(&uid, &id); err != nil {
+			return nil, fmt.Errorf("assess: scan member: %w", err)
+		}
+		members[uid] = append(members[uid], id)
+	}
+	return members, rows.Err()
+}
+
+// DigestPass sends each unit's members the digest of its daily reports:
+// on Mondays for the week before, on the 1st for the month before. Each
+// digest goes out once (a marker in the settings table records it). It
+// returns how many units got one.
+func (s *Service) DigestPass(ctx context.Context, tx *db.Tx) (int, error) {
+	today := s.Today()
+	type span struct {
+		kind, zh, en string
+		start, end   workday.Date
+	}
+	var spans []span
+	if today.Weekday() == time.Monday {
+		spans = append(spans, span{"week", "上周", "last week", today.AddDays(-7), today.AddDays(-1)})
+	}
+	if today.Day() == 1 {
+		m := metric.MonthOf(today.AddDays(-1))
+		spans = append(spans, span{"month", "上月", "last month", m.Start, m.End})
+	}
+	if len(spans) == 0 {
+		return 0, nil
+	}
+	st, err := loadSettings(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	units, err := unitsOf(ctx, tx, st.Kinds)
+	if err != nil {
+		return 0, err
+	}
+	members, err := unitMembers(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sp := range spans {
+		res, err := tx.ExecContext(ctx, `INSERT INTO assess_settings (key, value, updated_at) VALUES (?, 'sent', ?) ON CONFLICT DO NOTHING`,
+			"digest:"+sp.kind+":"+sp.start.String(), s.stamp())
+		if err != nil {
+			return n, fmt.Errorf("assess: mark digest: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			continue // sent already
+		}
+		wd := 0
+		for d := sp.start; !d.After(sp.end); d = d.AddDays(1) {
+			if s.Cal.IsWorkday(d) {
+				wd++
+			}
+		}
+		filed, onTime := map[int64]int{}, map[int64]int{}
+		rows, err := tx.QueryContext(ctx, `SELECT unit_id, COUNT(*), SUM(CASE WHEN on_time THEN 1 ELSE 0 END) FROM assess_daily_reports WHERE day >= ? AND day <= ? GROUP BY unit_id`, sp.start, sp.end)
+		if err != nil {
+			return n, fmt.Errorf("assess: digest counts: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var f, o int
+			if err := rows.Scan(&id, &f, &o); err != nil {
+				rows.Close()
+				return n, fmt.Errorf("assess: scan digest counts: %w", err)
+			}
+			filed[id], onTime[id] = f, o
+		}
+		rows.Close()
+		var notices []Notice
+		for _, u := range units {
+			if len(members[u.ID]) == 0 {
+				continue
+			}
+			n++
+			notices = append(notices, Notice{To: members[u.ID], Kind: "daily_digest",
+				Title: [2]string{fmt.Sprintf("%s%s每日报汇总", u.Name, sp.zh), fmt.Sprintf("%s: daily reports of %s", u.Name, sp.en)},
+				Body: [2]string{fmt.Sprintf("%s 至 %s：%d 个工作日，报送 %d 次，按时 %d 次。", sp.start, sp.end, wd, filed[u.ID], onTime[u.ID]),
+					fmt.Sprintf("%s to %s: %d working days, %d reports filed, %d on time.", sp.start, sp.end, wd, filed[u.ID], onTime[u.ID])},
+				Link: fmt.Sprintf("/assess/digest?unit_id=%d&kind=%s&date=%s", u.ID, sp.kind, sp.start)})
+		}
+		if s.Notifier != nil && len(notices) > 0 {
+			if err := s.Notifier.Notify(ctx, tx, notices...); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
 }
