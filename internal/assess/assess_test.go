@@ -580,3 +580,24 @@ func TestWeeklyDigestGoesOutOnceOnMonday(t *testing.T) {
 		t.Fatalf("the digest went out again: %d", n)
 	}
 }
+
+func TestConcurrentPublicationsHaveOneWinner(t *testing.T) {
+	e := newEnv(t)
+	e.values["2026-10"] = metric.Values{e.units[0]: 90}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { _, err := e.s.Publish(e.ctx, e.supervisor(), "2026-10", ""); errs <- err }()
+	}
+	ok := 0
+	for range 2 {
+		if err := <-errs; err == nil {
+			ok++
+		} else if ae, isApp := asAppErr(err); !isApp || ae.Status >= 500 {
+			t.Fatalf("the loser got %v", err)
+		}
+	}
+	p, _ := e.s.Period(e.ctx, "2026-10")
+	if ok != 1 || p.Version != 1 || e.count("assess_snapshots") != 1 {
+		t.Fatalf("%d winners, version %d, %d snapshots", ok, p.Version, e.count("assess_snapshots"))
+	}
+}

@@ -178,3 +178,9 @@ func dbInsertUser(e *env, unit int64, i int) (int64, error) {
 	_, err = e.d.ExecContext(e.ctx, `INSERT INTO user_roles (user_id, role) VALUES (?, 'liaison')`, id)
 	return id, err
 }
+
+func asAppErr(err error) (*apperr.Error, bool) {
+	var ae *apperr.Error
+	ok := errors.As(err, &ae)
+	return ae, ok
+}
