@@ -305,26 +305,29 @@ func (s *Service) Spikes(ctx context.Context, rg Range, lang string) ([]Spike, e
 	if err != nil {
 		return nil, fmt.Errorf("appeal: spikes: %w", err)
 	}
-	type key struct{ cat, district string }
-	series := map[key][]int64{}
+	series := map[string][]int64{}
 	n := rg.To.Sub(start) + 1
+	dayIdx := make(map[string]int, n)
+	for i := 0; i < n; i++ {
+		dayIdx[start.AddDays(i).String()] = i
+	}
+	var day, dk string
+	var c int64
 	for rows.Next() {
-		var day, dk string
-		var c int64
 		if err := rows.Scan(&day, &dk, &c); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		cat, district, _ := strings.Cut(dk, "|")
-		d, err := workday.ParseDate(day)
-		if err != nil {
+		i, ok := dayIdx[day]
+		if !ok {
 			continue
 		}
-		k := key{cat, district}
-		if series[k] == nil {
-			series[k] = make([]int64, n)
+		ser := series[dk]
+		if ser == nil {
+			ser = make([]int64, n)
+			series[dk] = ser
 		}
-		series[k][d.Sub(start)] += c
+		ser[i] += c
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -335,7 +338,8 @@ func (s *Service) Spikes(ctx context.Context, rg Range, lang string) ([]Spike, e
 		rule = SpikeRule[0]
 	}
 	out := []Spike{}
-	for k, ser := range series {
+	for dk, ser := range series {
+		cat, district, _ := strings.Cut(dk, "|")
 		for i := SpikeBaselineDays; i < n; i++ {
 			c := ser[i]
 			if c < SpikeMinCount {
@@ -361,7 +365,7 @@ func (s *Service) Spikes(ctx context.Context, rg Range, lang string) ([]Spike, e
 				z = (float64(c) - mean) / sd
 			}
 			day := start.AddDays(i)
-			out = append(out, Spike{Day: day.String(), CategoryCode: k.cat, CategoryName: s.catName(k.cat), District: k.district, Count: c,
+			out = append(out, Spike{Day: day.String(), CategoryCode: cat, CategoryName: s.catName(cat), District: district, Count: c,
 				BaselineMean: math.Round(mean*100) / 100, BaselineSD: math.Round(sd*100) / 100, Threshold: math.Round(th*100) / 100,
 				Z: math.Round(z*10) / 10, Baseline: append([]int64(nil), base...), Rule: rule})
 		}

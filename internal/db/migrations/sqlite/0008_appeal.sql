@@ -137,7 +137,7 @@ CREATE TABLE appeal_rollup (
 	satisfied INTEGER NOT NULL DEFAULT 0,
 	handle_seconds BIGINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (day, category_code, district, unit_id)
-);
+) WITHOUT ROWID;
 
 -- Rollup by received day × district × street.
 CREATE TABLE appeal_rollup_street (
@@ -146,7 +146,7 @@ CREATE TABLE appeal_rollup_street (
 	street TEXT NOT NULL,
 	received INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (day, district, street)
-);
+) WITHOUT ROWID;
 
 -- Day sequences for order numbers.
 CREATE TABLE appeal_seq (
@@ -169,4 +169,4 @@ CREATE TABLE appeal_rollup_dim (
 	satisfied INTEGER NOT NULL DEFAULT 0,
 	handle_seconds BIGINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (dim, day, key)
-);
+) WITHOUT ROWID;
