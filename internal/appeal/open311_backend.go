@@ -58,7 +58,7 @@ func (o Open311) Submit(ctx context.Context, r open311.NewRequest) (string, stri
 	if normPhone(in.CitizenPhone) == "" || len(normPhone(in.CitizenPhone)) < 7 || len(normPhone(in.CitizenPhone)) > 15 {
 		in.CitizenPhone = ""
 	}
-	a, err := o.S.Create(ctx, System("open311:"+r.KeyName), in, true)
+	id, err := o.S.create(ctx, System("open311:"+r.KeyName), in, true)
 	if err != nil {
 		var ae *apperr.Error
 		if errors.As(err, &ae) {
@@ -66,11 +66,16 @@ func (o Open311) Submit(ctx context.Context, r open311.NewRequest) (string, stri
 		}
 		return "", "", fmt.Errorf("appeal: open311 submit: %w", err)
 	}
-	notice := "已受理，工单号 " + a.Number + "。Received as work order " + a.Number + "."
-	if !a.DueOn.IsZero() {
-		notice = fmt.Sprintf("已受理并派至%s，将于 %s 前办理。Received and dispatched to %s; due by %s.", a.UnitName, a.DueOn, a.UnitName, a.DueOn)
+	var number, unit string
+	var due sql.NullString
+	if err := o.S.DB.QueryRowContext(ctx, `SELECT a.number, COALESCE(u.name, ''), a.due_on`+appealFrom+` WHERE a.id = ?`, id).Scan(&number, &unit, &due); err != nil {
+		return "", "", fmt.Errorf("appeal: open311 submit: %w", err)
 	}
-	return a.Number, notice, nil
+	notice := "已受理，工单号 " + number + "。Received as work order " + number + "."
+	if due.Valid && due.String != "" {
+		notice = fmt.Sprintf("已受理并派至%s，将于 %s 前办理。Received and dispatched to %s; due by %s.", unit, due.String, unit, due.String)
+	}
+	return number, notice, nil
 }
 
 func first(v []string) string {

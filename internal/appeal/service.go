@@ -259,11 +259,19 @@ func (s *Service) checkNew(in *NewAppeal) error {
 // Create registers an intake (受理). With dispatch, a matching rule
 // dispatches it at once.
 func (s *Service) Create(ctx context.Context, ac Actor, in NewAppeal, dispatch bool) (*Appeal, error) {
+	id, err := s.create(ctx, ac, in, dispatch)
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, ac, id)
+}
+
+func (s *Service) create(ctx context.Context, ac Actor, in NewAppeal, dispatch bool) (int64, error) {
 	if !ac.Center {
-		return nil, errCenterOnly
+		return 0, errCenterOnly
 	}
 	if err := s.checkNew(&in); err != nil {
-		return nil, err
+		return 0, err
 	}
 	var id int64
 	err := s.DB.InTx(ctx, func(tx *db.Tx) error {
@@ -287,10 +295,7 @@ func (s *Service) Create(ctx context.Context, ac Actor, in NewAppeal, dispatch b
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, ac, id)
+	return id, err
 }
 
 func (s *Service) insert(ctx context.Context, tx *db.Tx, ac Actor, in NewAppeal) (int64, error) {

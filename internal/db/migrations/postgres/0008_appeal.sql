@@ -84,7 +84,7 @@ CREATE TABLE appeals (
 	created_by BIGINT,
 	updated_at TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX appeals_received ON appeals(received_at);
+CREATE INDEX appeals_received ON appeals(received_at, id);
 CREATE INDEX appeals_state ON appeals(state, received_at);
 CREATE INDEX appeals_unit ON appeals(unit_id, state, due_on);
 CREATE INDEX appeals_dispatched ON appeals(dispatched_on);
