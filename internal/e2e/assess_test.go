@@ -115,4 +115,23 @@ func TestBrowserAssessJourney(t *testing.T) {
 		t.Fatalf("the showcase page is wider than the phone (%v); the table must scroll inside its frame", err)
 	}
 	shot(t, ctx, "assess-showcase-phone")
+
+	// Last year's evaluation, signed off, with grades and a trace per unit.
+	last := strconv.Itoa(time.Now().Year() - 1)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/assess/evaluation/"+last), chromedp.WaitVisible(chromedp.ID("evaluation-table"))); err != nil {
+		t.Fatalf("open the %s evaluation: %v", last, err)
+	}
+	signed, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("evaluation-state"), "data-signed-off"))
+	if err != nil || signed.Value != "true" {
+		t.Fatalf("the %s evaluation is not shown signed off (%v)", last, err)
+	}
+	grades, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#evaluation-table tr[data-grade=excellent]").length`))
+	if err != nil || grades < 1 {
+		t.Fatalf("%d excellent units on the %s evaluation (%v)", grades, last, err)
+	}
+	wide, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.scrollWidth > window.innerWidth + 1`))
+	if err != nil || wide {
+		t.Fatalf("the evaluation page is wider than the phone (%v)", err)
+	}
+	shot(t, ctx, "assess-evaluation-phone")
 }
