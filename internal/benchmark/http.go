@@ -69,6 +69,7 @@ func (s *Service) Register(ws *web.Server) error {
 		route{"POST /benchmark/learning", w, p.postLearning},
 		route{"GET /benchmark/learning/files/{id}", r, p.learningFile},
 		route{"GET /benchmark/import", w, p.importPage},
+		route{"POST /benchmark/categories", w, p.postCategory},
 		route{"POST /benchmark/import/indicators", w, p.postImportIndicators},
 		route{"POST /benchmark/import/observations", w, p.postImportObservations},
 		route{"GET /benchmark/import/indicators.xlsx", w, p.indicatorTemplate},
@@ -913,19 +914,41 @@ func (p *pages_) postLearning(w http.ResponseWriter, r *http.Request) error {
 // Imports.
 
 func (p *pages_) importPage(w http.ResponseWriter, r *http.Request) error {
-	return p.ws.HTML(w, r, "bm_import.html", "bm.import.title", map[string]string{})
+	return p.importPageWith(w, r, map[string]any{}, http.StatusOK)
+}
+
+func (p *pages_) importPageWith(w http.ResponseWriter, r *http.Request, d map[string]any, status int) error {
+	cats, err := p.s.Categories(r.Context())
+	if err != nil {
+		return err
+	}
+	d["Cats"] = cats
+	return p.ws.HTMLPage(w, status, "bm_import.html", p.ws.NewPage(r, "bm.import.title", d))
+}
+
+func (p *pages_) postCategory(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return apperr.BadRequest("bad_form", "表单无法解析 / malformed form")
+	}
+	order, _ := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("sort_order")))
+	err := p.s.AddCategory(r.Context(), actorOf(r), Category{Name: r.PostForm.Get("name"), NameEN: r.PostForm.Get("name_en"), SortOrder: order})
+	if err != nil {
+		if t, ok := errText(lang(r), err); ok {
+			return p.importPageWith(w, r, map[string]any{"Error": t}, http.StatusUnprocessableEntity)
+		}
+		return err
+	}
+	return redirect(w, r, "/benchmark/import", "flash.bm_saved")
 }
 
 func (p *pages_) importResult(w http.ResponseWriter, r *http.Request, n int, err error) error {
 	if err != nil {
 		if t, ok := errText(lang(r), err); ok {
-			pg := p.ws.NewPage(r, "bm.import.title", map[string]string{"Error": t})
-			return p.ws.HTMLPage(w, http.StatusUnprocessableEntity, "bm_import.html", pg)
+			return p.importPageWith(w, r, map[string]any{"Error": t}, http.StatusUnprocessableEntity)
 		}
 		return err
 	}
-	pg := p.ws.NewPage(r, "bm.import.title", map[string]string{"Done": p.ws.Messages.T(lang(r), "bm.import.done", n)})
-	return p.ws.HTMLPage(w, http.StatusOK, "bm_import.html", pg)
+	return p.importPageWith(w, r, map[string]any{"Done": p.ws.Messages.T(lang(r), "bm.import.done", n)}, http.StatusOK)
 }
 
 func (p *pages_) postImportIndicators(w http.ResponseWriter, r *http.Request) error {

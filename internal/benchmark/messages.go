@@ -3,6 +3,10 @@ package benchmark
 // Messages of the benchmarking pages, in both languages.
 
 var messagesZH = map[string]string{
+	"bm.categories.title":         "指标类别",
+	"bm.categories.name_en":       "英文名称",
+	"bm.categories.order":         "排序",
+	"bm.categories.add":           "新增类别",
 	"bm.internal.tab":             "内部对标",
 	"bm.internal.hint":            "各单位在共有指标（各指标最新一期）上的排名：以每项指标的最优单位为内部标杆，得分为 100 减去与其差距率的平均值。",
 	"bm.internal.firsts":          "内部标杆次数",
@@ -138,6 +142,10 @@ var messagesZH = map[string]string{
 }
 
 var messagesEN = map[string]string{
+	"bm.categories.title":         "Indicator categories",
+	"bm.categories.name_en":       "English name",
+	"bm.categories.order":         "Order",
+	"bm.categories.add":           "Add a category",
 	"bm.internal.tab":             "Internal",
 	"bm.internal.hint":            "Our units ranked on the indicators they share (each indicator's latest period): the best unit of each indicator is the internal benchmark; a unit's score is the mean of 100 minus its gap % to it.",
 	"bm.internal.firsts":          "Times the internal benchmark",
