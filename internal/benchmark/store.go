@@ -161,7 +161,8 @@ func loadSeries(ctx context.Context, q db.Querier, indicatorID int64) (Series, e
 // since on (periods compare as text: "2024" is before "2024-01",
 // "2024-Q1" and "2024-H1"), in one query.
 func loadAllSeries(ctx context.Context, q db.Querier, since string) (map[int64]*Series, error) {
-	rows, err := q.QueryContext(ctx, `SELECT indicator_id, subject_kind, subject_id, period, value FROM observations WHERE indicator_id > 0 AND period >= ? ORDER BY indicator_id, period`, since)
+	rows, err := q.QueryContext(ctx, `SELECT indicator_id, CASE subject_kind WHEN 'us' THEN 0 WHEN 'unit' THEN 1 ELSE 2 END, subject_id, period, value
+		FROM observations WHERE indicator_id > 0 AND period >= ? ORDER BY indicator_id, period`, since)
 	if err != nil {
 		return nil, fmt.Errorf("benchmark: load observations: %w", err)
 	}
@@ -169,32 +170,42 @@ func loadAllSeries(ctx context.Context, q db.Querier, since string) (map[int64]*
 	out := map[int64]*Series{}
 	var cur *Series
 	var curID int64
-	var kind string
+	// Periods repeat across rows and indicators: read them into one
+	// buffer and keep one string per period.
+	intern := map[string]string{}
+	var raw sql.RawBytes
+	kinds := [3]SubjectKind{SubjectUs, SubjectUnit, SubjectPeer}
+	var m map[Subject]float64
+	last := ""
 	for rows.Next() {
 		var id, sid int64
-		var p string
+		var kind int
 		var v float64
-		if err := rows.Scan(&id, &kind, &sid, &p, &v); err != nil {
+		if err := rows.Scan(&id, &kind, &sid, &raw, &v); err != nil {
 			return nil, err
+		}
+		p, ok := intern[string(raw)]
+		if !ok {
+			p = string(raw)
+			intern[p] = p
 		}
 		if cur == nil || id != curID {
 			cur = &Series{Values: map[string]map[Subject]float64{}}
-			out[id], curID = cur, id
+			out[id], curID, last = cur, id, ""
 		}
-		m := cur.Values[p]
-		if m == nil {
-			m = make(map[Subject]float64, 24)
-			cur.Values[p] = m
-			cur.Periods = append(cur.Periods, p)
+		if p != last {
+			m = cur.Values[p]
+			if m == nil {
+				m = make(map[Subject]float64, 24)
+				cur.Values[p] = m
+				cur.Periods = append(cur.Periods, p)
+			}
+			last = p
 		}
-		sk := SubjectUs
-		switch kind {
-		case "peer":
-			sk = SubjectPeer
-		case "unit":
-			sk = SubjectUnit
+		if kind < 0 || kind > 2 {
+			kind = 2
 		}
-		m[Subject{Kind: sk, ID: sid}] = v
+		m[Subject{Kind: kinds[kind], ID: sid}] = v
 	}
 	return out, rows.Err()
 }
