@@ -105,9 +105,36 @@ func (b *Bulk) count(r *BulkRow) {
 	}
 }
 
+// BulkCacheKiB is the SQLite page cache a bulk transaction works with
+// (the connection's default is 2 MB, too small for inserting into the
+// indexes of a large table); it is set back when the batch is written.
+const BulkCacheKiB = 128 << 10
+
+func bigCache(ctx context.Context, tx *db.Tx, on bool) error {
+	if tx.D() != db.SQLite {
+		return nil
+	}
+	size := -2000
+	if on {
+		size = -BulkCacheKiB
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", size)); err != nil {
+		return fmt.Errorf("appeal: bulk cache: %w", err)
+	}
+	return nil
+}
+
 // Insert writes rows in one transaction (call repeatedly; Finish merges
 // the rollups).
-func (b *Bulk) Insert(ctx context.Context, tx *db.Tx, rows []BulkRow) error {
+func (b *Bulk) Insert(ctx context.Context, tx *db.Tx, rows []BulkRow) (err error) {
+	if err := bigCache(ctx, tx, true); err != nil {
+		return err
+	}
+	defer func() {
+		if e := bigCache(ctx, tx, false); err == nil {
+			err = e
+		}
+	}()
 	for start := 0; start < len(rows); start += BulkBatch {
 		end := min(start+BulkBatch, len(rows))
 		var sb strings.Builder
