@@ -53,12 +53,12 @@ type App struct {
 	// Benchmark is 对标 (benchmark.go); assess reads its OwnerStages.
 	Benchmark *benchmark.Service
 
-	// demoHooks add each feature's demo data after the office and the
-	// campaign are loaded (LoadDemoIfEmpty), in wiring order.
 	// Open311Backend is the appeal feature's work orders as the Open311
 	// API sees them (set by wireAppeal, used by wireOpen311).
 	Open311Backend open311.Backend
 
+	// demoHooks add each feature's demo data after the office and the
+	// campaign are loaded (LoadDemoIfEmpty), in wiring order.
 	demoHooks []func(ctx context.Context, now time.Time) error
 }
 

@@ -87,39 +87,14 @@ func loadAppealDemo(ctx context.Context, a *App, svc *appeal.Service, now time.T
 	}
 	start := time.Now()
 	cfg := appeal.GenConfig{N: n, Days: 730, End: workday.FromTime(now, a.Cfg.Location), Seed: 2026, Unit: unit}
-	if n <= DemoAppealsAtOnce {
-		if _, err := svc.Generate(ctx, cfg); err != nil {
-			return fmt.Errorf("app: appeal demo: %w", err)
-		}
-		a.Log.Info("demo appeals loaded", "appeals", n, "took", time.Since(start).Round(time.Millisecond))
-		return nil
-	}
-	// The last 60 days now, so the server starts quickly with the queues
-	// and the analysis of the recent weeks; the older history follows in
-	// the background in small transactions.
-	recent := cfg
-	recent.OnlyRecent = 60
-	if _, err := svc.Generate(ctx, recent); err != nil {
+	// All of it before the server starts, so the demo is the same on every
+	// run: the showcases the assess demo publishes read these orders.
+	if _, err := svc.Generate(ctx, cfg); err != nil {
 		return fmt.Errorf("app: appeal demo: %w", err)
 	}
-	a.Log.Info("demo appeals: the last 60 days loaded; the rest of the two years loads in the background", "took", time.Since(start).Round(time.Millisecond))
-	older := cfg
-	// Small transactions with a pause between them, so requests that
-	// write are never held up for long while the history loads.
-	older.SkipRecent, older.BatchRows = 60, 1000
-	older.Progress = func(int) { time.Sleep(20 * time.Millisecond) }
-	go func() {
-		if _, err := svc.Generate(context.Background(), older); err != nil {
-			a.Log.Warn("demo appeals: background history stopped", "err", err)
-			return
-		}
-		a.Log.Info("demo appeals loaded", "appeals", n, "took", time.Since(start).Round(time.Millisecond))
-	}()
+	a.Log.Info("demo appeals loaded", "appeals", n, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
-
-// DemoAppealsAtOnce is the largest demo generated before the server starts.
-const DemoAppealsAtOnce = 30000
 
 // appealNotes sends appeal reminders to the people of a unit who handle
 // appeals (liaisons and unit heads) through notify.

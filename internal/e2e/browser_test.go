@@ -31,6 +31,11 @@ func server(t *testing.T) string {
 	ln.Close()
 	cmd := exec.Command(bin, "serve", "--demo", "--addr", addr, "--data", filepath.Join(t.TempDir(), "data"))
 	cmd.Env = append(os.Environ(), "BIAOGAN_DATABASE_URL=")
+	if os.Getenv("BIAOGAN_DEMO_APPEALS") == "" {
+		// Enough appeals for every page; the full 200,000 would add half a
+		// minute to each start.
+		cmd.Env = append(cmd.Env, "BIAOGAN_DEMO_APPEALS=20000")
+	}
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
