@@ -21,7 +21,7 @@ import (
 // API, metrics, reminders, the demo, and the Open311 backend.
 func (a *App) wireAppeal(ws *web.Server) error {
 	key := appeal.DevKey()
-	if v := os.Getenv("BIAOGAN_PII_KEY"); v != "" {
+	if v := a.Cfg.PIIKey; v != "" {
 		k, err := appeal.ParseKey(v)
 		if err != nil {
 			return fmt.Errorf("app: %w", err)

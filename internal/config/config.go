@@ -3,6 +3,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"net"
@@ -32,6 +33,10 @@ type Config struct {
 	PasswordMaxAgeDays int
 	LoginPerMinute     int
 
+	// PIIKey encrypts citizens' personal data in 12345 work orders (SM4,
+	// 32 hex digits); empty means the built-in development key.
+	PIIKey string
+
 	Location *time.Location
 }
 
@@ -53,6 +58,8 @@ var Vars = [][3]string{
 	{"BIAOGAN_PASSWORD_POLICY", "", "password policy profile: level3 (等保三级, default) or level2"},
 	{"BIAOGAN_PASSWORD_MAX_AGE_DAYS", "", "days before a password must change (default from the profile: 90; 0 = never)"},
 	{"BIAOGAN_LOGIN_PER_MINUTE", "", "sign-in attempts allowed per client IP per minute (default 20)"},
+	{"BIAOGAN_PII_KEY", "", "SM4 key (32 hex digits) encrypting citizens' names, phones and ID numbers in 12345 work orders; keep it: orders cannot be read without it"},
+	{"BIAOGAN_DEMO_APPEALS", "", "how many 12345 appeals the demo generates (default 200000)"},
 }
 
 // Bind declares the flags shared by every command that opens the database,
@@ -71,6 +78,7 @@ func Bind(fs *flag.FlagSet, env Env, c *Config) {
 	c.AdminUser = env("BIAOGAN_ADMIN_USER")
 	c.AdminPassword = env("BIAOGAN_ADMIN_PASSWORD")
 	c.PasswordPolicy = def("BIAOGAN_PASSWORD_POLICY", "level3")
+	c.PIIKey = env("BIAOGAN_PII_KEY")
 	c.PasswordMaxAgeDays = -1
 	if v := env("BIAOGAN_PASSWORD_MAX_AGE_DAYS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -151,6 +159,11 @@ func (c *Config) Validate() error {
 	}
 	if c.LoginPerMinute < 1 {
 		errs = append(errs, "BIAOGAN_LOGIN_PER_MINUTE: want a positive whole number")
+	}
+	if c.PIIKey != "" {
+		if b, err := hex.DecodeString(c.PIIKey); err != nil || len(b) != 16 {
+			errs = append(errs, "BIAOGAN_PII_KEY: want 32 hex digits (a 128-bit SM4 key)")
+		}
 	}
 	if (c.AdminUser == "") != (c.AdminPassword == "") {
 		errs = append(errs, "BIAOGAN_ADMIN_USER and BIAOGAN_ADMIN_PASSWORD go together: set both or neither")

@@ -62,3 +62,27 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 		t.Errorf("admin user without password: %v", err)
 	}
 }
+
+func TestPIIKeyMustBe32HexDigits(t *testing.T) {
+	for key, ok := range map[string]bool{"": true, "00112233445566778899aabbccddeeff": true, "0011": false, "zz112233445566778899aabbccddeeff": false} {
+		var c Config
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		Bind(fs, func(k string) string {
+			if k == "BIAOGAN_PII_KEY" {
+				return key
+			}
+			return ""
+		}, &c)
+		BindServe(fs, func(string) string { return "" }, &c)
+		if err := fs.Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		err := c.Validate()
+		if ok != (err == nil) {
+			t.Errorf("key %q: err %v, want ok=%v", key, err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "BIAOGAN_PII_KEY") {
+			t.Errorf("error %q does not name BIAOGAN_PII_KEY", err)
+		}
+	}
+}
