@@ -31,7 +31,7 @@ func (s *Service) registerPages(ws *web.Server) error {
 	ws.Messages.Add(messagesZH, messagesEN)
 	ws.Nav(web.NavItem{Key: "nav.appeal", Path: "/appeals", Perm: auth.PermAppealRead, Order: 14})
 	for _, rt := range []route{
-		{"GET /static/appeal/{file}", auth.PermPublic, s.getStatic},
+		{"GET /static/appeal/{file}", auth.PermPublic, web.FeatureStatic(files, "static")},
 		{"GET /appeals", auth.PermAppealRead, s.getList},
 		{"GET /appeals/mine", auth.PermAppealHandle, s.getMine},
 		{"GET /appeals/queue", auth.PermAppealCenter, s.getQueue},
@@ -60,28 +60,6 @@ func (s *Service) registerPages(ws *web.Server) error {
 	}
 	ws.AddStat(s.statQueue)
 	return nil
-}
-
-func (s *Service) getStatic(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("file")
-	if strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
-		return apperr.NotFound("not_found", "not found")
-	}
-	b, err := fs.ReadFile(files, "static/"+name)
-	if err != nil {
-		return apperr.NotFound("not_found", "not found")
-	}
-	switch {
-	case strings.HasSuffix(name, ".js"):
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	case strings.HasSuffix(name, ".css"):
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	default:
-		return apperr.NotFound("not_found", "not found")
-	}
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	_, err = w.Write(b)
-	return err
 }
 
 func (s *Service) statQueue(ctx context.Context, p *auth.Principal) (web.Stat, bool) {

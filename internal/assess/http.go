@@ -53,35 +53,13 @@ func (s *Service) pageRoutes() []route {
 		{"POST /assess/objections/{id}/answer", auth.PermAssessWrite, s.postAnswer},
 		{"GET /assess/rate/{year}", auth.PermAssessRate, s.getRate},
 		{"POST /assess/rate/{year}", auth.PermAssessRate, s.postRate},
-		{"GET /static/assess/{file}", auth.PermPublic, s.getStatic},
+		{"GET /static/assess/{file}", auth.PermPublic, web.FeatureStatic(files, "static")},
 	}
 }
 
 func (s *Service) html(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) error {
 	p := s.ws.web.NewPage(r, title, data)
 	return s.ws.web.HTMLPage(w, status, name, p)
-}
-
-func (s *Service) getStatic(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("file")
-	if strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
-		return apperr.NotFound("not_found", "not found")
-	}
-	b, err := fs.ReadFile(files, "static/"+name)
-	if err != nil {
-		return apperr.NotFound("not_found", "not found")
-	}
-	switch {
-	case strings.HasSuffix(name, ".js"):
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	case strings.HasSuffix(name, ".css"):
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	default:
-		return apperr.NotFound("not_found", "not found")
-	}
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	_, err = w.Write(b)
-	return err
 }
 
 func redirect(w http.ResponseWriter, r *http.Request, path, flash string) error {

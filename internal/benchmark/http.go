@@ -74,7 +74,7 @@ func (s *Service) Register(ws *web.Server) error {
 		route{"POST /benchmark/import/observations", w, p.postImportObservations},
 		route{"GET /benchmark/import/indicators.xlsx", w, p.indicatorTemplate},
 		route{"GET /benchmark/import/observations.xlsx", w, p.observationTemplate},
-		route{"GET /static/benchmark/{file}", auth.PermPublic, p.static},
+		route{"GET /static/benchmark/{file}", auth.PermPublic, web.FeatureStatic(files, "static")},
 	)
 	for _, rt := range routes {
 		ws.Handle(rt.pattern, rt.perm, rt.h)
@@ -126,28 +126,6 @@ func withParts() (fs.FS, []string, error) {
 type pages_ struct {
 	s  *Service
 	ws *web.Server
-}
-
-func (p *pages_) static(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("file")
-	if strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
-		return apperr.NotFound("not_found", "not found")
-	}
-	b, err := fs.ReadFile(files, "static/"+name)
-	if err != nil {
-		return apperr.NotFound("not_found", "not found")
-	}
-	switch {
-	case strings.HasSuffix(name, ".js"):
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	case strings.HasSuffix(name, ".css"):
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	default:
-		return apperr.NotFound("not_found", "not found")
-	}
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	_, err = w.Write(b)
-	return err
 }
 
 // errText is an error's message in the page's language, for 4xx errors; a

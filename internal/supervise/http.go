@@ -113,7 +113,7 @@ func (s *Service) RegisterPages(ws *web.Server) error {
 		{"GET /battlemap", auth.PermTasksRead, s.getBoard},
 		{"GET /battlemap/screen", auth.PermTasksRead, s.getScreen},
 		{"GET /battlemap/print", auth.PermTasksRead, s.getPrint},
-		{"GET /static/supervise/{file}", auth.PermPublic, s.getStatic},
+		{"GET /static/supervise/{file}", auth.PermPublic, web.FeatureStatic(pageFiles, "static")},
 		// API.
 		{"GET /api/v1/battlemap", auth.PermTasksRead, s.apiBattleMap},
 		{"GET /api/v1/instructions", auth.PermTasksRead, s.apiInstructions},
@@ -127,29 +127,6 @@ func (s *Service) RegisterPages(ws *web.Server) error {
 	ws.AddStat(s.statRed)
 	ws.AddStat(s.statUnitOpen)
 	return nil
-}
-
-// Static files (scripts and styles of these pages).
-func (s *Service) getStatic(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("file")
-	if strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
-		return apperr.NotFound("not_found", "not found")
-	}
-	b, err := fs.ReadFile(pageFiles, "static/"+name)
-	if err != nil {
-		return apperr.NotFound("not_found", "not found")
-	}
-	switch {
-	case strings.HasSuffix(name, ".js"):
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	case strings.HasSuffix(name, ".css"):
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	default:
-		return apperr.NotFound("not_found", "not found")
-	}
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	_, err = w.Write(b)
-	return err
 }
 
 // Home figures.
