@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/biaogan/biaogan/internal/appeal"
@@ -182,35 +182,12 @@ func fillRollups(ctx context.Context, d *db.DB, units map[string]int64, total in
 func measureAppeal(bin, engine, pgURL string, log io.Writer) (*appealFigures, error) {
 	ctx := context.Background()
 	f := &appealFigures{engine: engine}
-	dir, err := os.MkdirTemp("", "biaogan-bench-appeal-")
+	fresh, err := openFresh(ctx, "appeal", engine, pgURL)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	dataDir := filepath.Join(dir, "data")
-	var env []string
-	var d *db.DB
-	if engine == "PostgreSQL" {
-		u, cleanup, err := freshSchema(pgURL)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		env = []string{"BIAOGAN_DATABASE_URL=" + u}
-		if d, err = db.Open(ctx, "", u); err != nil {
-			return nil, err
-		}
-	} else if d, err = db.Open(ctx, dataDir, ""); err != nil {
-		return nil, err
-	}
-	defer func() {
-		if d != nil {
-			d.Close()
-		}
-	}()
-	if _, err := d.Migrate(ctx); err != nil {
-		return nil, err
-	}
+	defer fresh.Remove()
+	d := fresh.DB
 	units, root, err := appealUnits(ctx, d)
 	if err != nil {
 		return nil, err
@@ -230,7 +207,7 @@ func measureAppeal(bin, engine, pgURL string, log io.Writer) (*appealFigures, er
 
 	// 1. The import of a CSV file.
 	if appealImportRows > 0 {
-		path := filepath.Join(dir, "history.csv")
+		path := filepath.Join(fresh.dir, "history.csv")
 		if err := appealCSV(path, appealImportRows); err != nil {
 			return nil, err
 		}
@@ -292,17 +269,13 @@ func measureAppeal(bin, engine, pgURL string, log io.Writer) (*appealFigures, er
 		return nil, err
 	}
 	f.rollupTook = time.Since(start)
-	settings := auth.DefaultSettings()
-	settings.Argon2 = auth.Argon2Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32}
-	as := auth.NewService(d, al, settings, nil)
-	if _, err := as.CreateUser(ctx, audit.Entry{Actor: "bench"}, auth.NewUser{Username: "bench_center", Password: benchPassword, Roles: []auth.Role{auth.RoleSupervisor}, UnitID: &root}); err != nil {
+	if err := addBenchUser(ctx, benchAuth(d), "bench_center", auth.RoleSupervisor, root); err != nil {
 		return nil, err
 	}
-	d.Close()
-	d = nil
+	fresh.CloseDB()
 
 	// 5. The analysis API and page over the real binary.
-	s, err := Start(bin, env, "--data", dataDir)
+	s, err := fresh.Start(bin)
 	if err != nil {
 		return nil, err
 	}
@@ -355,41 +328,20 @@ func appealSection(bin, pgURL string, log io.Writer) (string, error) {
 
 func appealSectionOnly(bin, pgURL string, log io.Writer) (string, error) {
 	fmt.Fprintln(log, "12345 appeals (issue 6) …")
-	var figs []*appealFigures
-	lite, err := measureAppeal(bin, "SQLite", "", log)
+	figs, err := perEngine("appeal", bin, pgURL, log, measureAppeal)
 	if err != nil {
-		return "", fmt.Errorf("appeal on SQLite: %w", err)
+		return "", err
 	}
-	figs = append(figs, lite)
-	if pgURL != "" {
-		pg, err := measureAppeal(bin, "PostgreSQL", pgURL, log)
-		if err != nil {
-			return "", fmt.Errorf("appeal on PostgreSQL: %w", err)
-		}
-		figs = append(figs, pg)
-	}
-	var b bytes.Buffer
+	var b strings.Builder
 	b.WriteString("## 12345 appeals (issue 6)\n\n")
 	fmt.Fprintf(&b, "Import: a CSV of %d historic orders (1 %% of them with an unknown category, rejected) through the real import (parse, validate, encrypt the citizen data with SM4, segment the text, multi-row INSERTs in %d-row transactions, rollups merged per chunk), in process. "+
 		"Generated: %d orders over two years through the demo generator and the same bulk loader. "+
 		"Analysis: the rollup tables are then filled with the rows %d orders over two years leave (every day × 60 leaf categories × 7 districts, under the handling unit and under \"none\" for orders answered at intake), written directly; the real binary serves the analysis API, %d clients, %s per figure after a warm-up. "+
 		"The appeals table itself holds the imported and generated orders only (the rollup pages never read it). \"First request\" is the first call after the data is written: spikes (and the page that shows them) are then reused for up to a minute.\n\n",
 		appealImportRows, appeal.ImportChunk, appealOrders, appealRollupOrders, appealClients, appealRun)
-	b.WriteString("| figure |")
-	for _, f := range figs {
-		b.WriteString(" " + f.engine + " |")
-	}
-	b.WriteString("\n|---|")
-	for range figs {
-		b.WriteString("---|")
-	}
-	b.WriteString("\n")
+	mdHeader(&b, line([]string{"figure"}, cells(figs, func(f *appealFigures) string { return f.engine }))...)
 	row := func(name string, cell func(*appealFigures) string) {
-		b.WriteString("| " + name + " |")
-		for _, f := range figs {
-			b.WriteString(" " + cell(f) + " |")
-		}
-		b.WriteString("\n")
+		mdRow(&b, line([]string{name}, cells(figs, cell))...)
 	}
 	row("import (CSV, streamed, validated)", func(f *appealFigures) string {
 		if f.importRows == 0 {
@@ -418,7 +370,7 @@ func appealSectionOnly(bin, pgURL string, log io.Writer) (string, error) {
 			100*f.acc.CategoryTop1, 100*f.acc.CategoryTop3, 100*f.acc.UnitTop1, 100*f.acc.UnitTop3, f.acc.Train, f.acc.Test, f.accTook.Round(time.Millisecond))
 	})
 	if pgURL == "" {
-		b.WriteString("\nPostgreSQL not measured (no server).\n")
+		b.WriteString(noPostgres)
 	}
 	b.WriteString("\nThe demo texts are generated from templates per category (with one in twelve described in a sibling category's words), so the suggestion's accuracy on real hotline texts will be lower.\n\n")
 	return b.String(), nil

@@ -1,20 +1,14 @@
 package bench
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/biaogan/biaogan/internal/audit"
 	"github.com/biaogan/biaogan/internal/auth"
 	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/workday"
@@ -85,30 +79,17 @@ func generateAssess(ctx context.Context, d *db.DB) (*assessData, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: assess people: %w", err)
 	}
-	owners := map[int64]int64{}
-	prows, err := d.QueryContext(ctx, `SELECT unit_id, MIN(id) FROM people GROUP BY unit_id`)
+	owners, err := firstPeople(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	for prows.Next() {
-		var u, p int64
-		if err := prows.Scan(&u, &p); err != nil {
-			prows.Close()
-			return nil, err
-		}
-		owners[u] = p
-	}
-	prows.Close()
 
-	settings := auth.DefaultSettings()
-	settings.Argon2 = auth.Argon2Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32}
-	as := auth.NewService(d, audit.New(d), settings, nil)
+	as := benchAuth(d)
 	for _, a := range []struct {
 		name string
 		role auth.Role
 	}{{"bench_sup", auth.RoleSupervisor}, {"bench_viewer", auth.RoleViewer}} {
-		u := units[0]
-		if _, err := as.CreateUser(ctx, audit.Entry{Actor: "bench"}, auth.NewUser{Username: a.name, Password: benchPassword, Roles: []auth.Role{a.role}, UnitID: &u}); err != nil {
+		if err := addBenchUser(ctx, as, a.name, a.role, units[0]); err != nil {
 			return nil, fmt.Errorf("bench: assess account: %w", err)
 		}
 	}
@@ -276,61 +257,22 @@ type assessFigures struct {
 	api      Latencies
 }
 
-func (s *Server) postJSON(path, tok string, body any) (int, time.Duration, error) {
-	b, _ := json.Marshal(body)
-	r, err := http.NewRequest("POST", s.URL+path, bytes.NewReader(b))
-	if err != nil {
-		return 0, 0, err
-	}
-	r.Header.Set("Authorization", "Bearer "+tok)
-	r.Header.Set("Content-Type", "application/json")
-	c := &http.Client{Timeout: 120 * time.Second}
-	t0 := time.Now()
-	resp, err := c.Do(r)
-	if err != nil {
-		return 0, 0, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, time.Since(t0), nil
-}
-
 func measureAssess(bin, engine, pgURL string, log io.Writer) (*assessFigures, error) {
 	ctx := context.Background()
 	f := &assessFigures{engine: engine}
-	dir, err := os.MkdirTemp("", "biaogan-bench-assess-")
+	fresh, err := openFresh(ctx, "assess", engine, pgURL)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	dataDir := filepath.Join(dir, "data")
-	var env []string
-	var d *db.DB
-	if engine == "PostgreSQL" {
-		u, cleanup, err := freshSchema(pgURL)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		env = []string{"BIAOGAN_DATABASE_URL=" + u}
-		if d, err = db.Open(ctx, "", u); err != nil {
-			return nil, err
-		}
-	} else if d, err = db.Open(ctx, dataDir, ""); err != nil {
-		return nil, err
-	}
-	if _, err := d.Migrate(ctx); err != nil {
-		d.Close()
-		return nil, err
-	}
+	defer fresh.Remove()
 	fmt.Fprintf(log, "  generating %d units, %d tasks, %d ratings on %s …\n", assessUnits, assessTasks, assessRatings, engine)
-	data, err := generateAssess(ctx, d)
-	d.Close()
+	data, err := generateAssess(ctx, fresh.DB)
+	fresh.CloseDB()
 	if err != nil {
 		return nil, err
 	}
 	f.data = data
-	s, err := Start(bin, env, "--data", dataDir)
+	s, err := fresh.Start(bin)
 	if err != nil {
 		return nil, err
 	}
@@ -381,52 +323,23 @@ func measureAssess(bin, engine, pgURL string, log io.Writer) (*assessFigures, er
 	return f, nil
 }
 
-func medianMax(ds []time.Duration) string {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	if len(s) == 0 {
-		return "—"
-	}
-	return fmt.Sprintf("**%s** median, max %s (%d runs)", ms(s[len(s)/2]), ms(s[len(s)-1]), len(s))
-}
-
 // assessSection measures the figures of the assess issue on SQLite and,
 // when pgURL is set, PostgreSQL; it returns the BENCHMARKS.md section.
 func assessSection(bin, pgURL string, log io.Writer) (string, error) {
 	fmt.Fprintln(log, "assess (issue 5) …")
-	var figs []*assessFigures
-	lite, err := measureAssess(bin, "SQLite", "", log)
+	figs, err := perEngine("assess", bin, pgURL, log, measureAssess)
 	if err != nil {
 		return "", err
 	}
-	figs = append(figs, lite)
-	if pgURL != "" {
-		pg, err := measureAssess(bin, "PostgreSQL", pgURL, log)
-		if err != nil {
-			return "", err
-		}
-		figs = append(figs, pg)
-	}
+	lite := figs[0]
 	var b strings.Builder
 	b.WriteString("## 考评 — assessment (issue 5)\n\n")
 	fmt.Fprintf(&b, "Generated office: %d assessed units, %d tasks of this year, a scheme of 10 level-1 criteria with %d level-2 criteria (metric rules over the registry, declarations, a spot check, ratings), %d ratings, this month's daily reports. ",
 		assessUnits, lite.data.tasks, lite.data.criteria, lite.data.ratings)
 	b.WriteString("The year-end computation is `GET /api/v1/evaluations/{year}` as a supervisor (live: the registry's metrics for the year, declarations, spot items, ratings and adjustments read set-based, scored in Go, 18,000 trace lines serialised); publishing is `POST /api/v1/periods/{YYYY-MM}/publish` (computes the showcase and freezes the snapshot; runs after the first are re-publications with a reason).\n\n")
-	b.WriteString("| figure | goal |")
-	for _, f := range figs {
-		b.WriteString(" " + f.engine + " |")
-	}
-	b.WriteString("\n|---|---|")
-	for range figs {
-		b.WriteString("---|")
-	}
-	b.WriteString("\n")
+	mdHeader(&b, line([]string{"figure", "goal"}, cells(figs, func(f *assessFigures) string { return f.engine }))...)
 	row := func(name, goal string, v func(f *assessFigures) string) {
-		fmt.Fprintf(&b, "| %s | %s |", name, goal)
-		for _, f := range figs {
-			b.WriteString(" " + v(f) + " |")
-		}
-		b.WriteString("\n")
+		mdRow(&b, line([]string{name, goal}, cells(figs, v))...)
 	}
 	row("data generation (bulk SQL, not a product figure)", "", func(f *assessFigures) string { return ms(f.data.took) })
 	row(fmt.Sprintf("year-end computation, %d units × %d level-2 criteria, %d tasks, %d ratings", assessUnits, lite.data.criteria, lite.data.tasks, lite.data.ratings), "< 1 s", func(f *assessFigures) string { return medianMax(f.evalRuns) })

@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -132,53 +131,6 @@ func summarise(ds []time.Duration, wall time.Duration, errs int) Latencies {
 		l.RPS = float64(len(ds)) / wall.Seconds()
 	}
 	return l
-}
-
-// Load sends requests from `clients` goroutines for `d`; req builds one request.
-func Load(clients int, d time.Duration, req func() (*http.Request, error)) Latencies {
-	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
-	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	defer tr.CloseIdleConnections()
-	var mu sync.Mutex
-	var all []time.Duration
-	errs := 0
-	stop := time.Now().Add(d)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := 0; i < clients; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			bad := 0
-			for time.Now().Before(stop) {
-				r, err := req()
-				if err != nil {
-					bad++
-					continue
-				}
-				t0 := time.Now()
-				resp, err := c.Do(r)
-				if err != nil {
-					bad++
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode >= 400 {
-					bad++
-					continue
-				}
-				mine = append(mine, time.Since(t0))
-			}
-			mu.Lock()
-			all = append(all, mine...)
-			errs += bad
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return summarise(all, time.Since(start), errs)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

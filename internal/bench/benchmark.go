@@ -6,9 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -76,10 +73,7 @@ func generateBenchmarking(ctx context.Context, d *db.DB) (indicatorIDs []int64, 
 	if err != nil {
 		return nil, 0, err
 	}
-	settings := auth.DefaultSettings()
-	settings.Argon2 = auth.Argon2Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32}
-	as := auth.NewService(d, audit.New(d), settings, nil)
-	if _, err := as.CreateUser(ctx, audit.Entry{Actor: "bench"}, auth.NewUser{Username: "bench_analyst", Password: benchPassword, Roles: []auth.Role{auth.RoleAnalyst}, UnitID: &root}); err != nil {
+	if err := addBenchUser(ctx, benchAuth(d), "bench_analyst", auth.RoleAnalyst, root); err != nil {
 		return nil, 0, err
 	}
 	if indicatorIDs, err = ids(ctx, d, `SELECT id FROM indicators ORDER BY id`); err != nil {
@@ -134,52 +128,18 @@ type benchmarkFigures struct {
 	firstIndex time.Duration
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
-}
-
-func maxOf(ds []time.Duration) time.Duration {
-	m := time.Duration(0)
-	for _, d := range ds {
-		m = max(m, d)
-	}
-	return m
-}
-
 func measureBenchmarking(bin, engine, pgURL string, log io.Writer) (*benchmarkFigures, error) {
 	ctx := context.Background()
 	f := &benchmarkFigures{engine: engine}
-	dir, err := os.MkdirTemp("", "biaogan-bench-benchmark-")
+	fresh, err := openFresh(ctx, "benchmark", engine, pgURL)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	dataDir := filepath.Join(dir, "data")
-	var env []string
-	var d *db.DB
-	if engine == "PostgreSQL" {
-		u, cleanup, err := freshSchema(pgURL)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		env = []string{"BIAOGAN_DATABASE_URL=" + u}
-		if d, err = db.Open(ctx, "", u); err != nil {
-			return nil, err
-		}
-	} else if d, err = db.Open(ctx, dataDir, ""); err != nil {
-		return nil, err
-	}
-	if _, err := d.Migrate(ctx); err != nil {
-		d.Close()
-		return nil, err
-	}
+	defer fresh.Remove() // also closes the database on an early return
+	d := fresh.DB
 	fmt.Fprintf(log, "  generating %d indicators × %d subjects × %d quarters on %s …\n", bmIndicators, 1+bmPeers+bmUnits, bmPeriods, engine)
 	inds, took, err := generateBenchmarking(ctx, d)
 	if err != nil {
-		d.Close()
 		return nil, err
 	}
 	f.gen = took
@@ -187,7 +147,6 @@ func measureBenchmarking(bin, engine, pgURL string, log io.Writer) (*benchmarkFi
 	// The stages and rollups of the bulk-loaded history, from one query.
 	t0 := time.Now()
 	if _, err := svc.RecomputeAll(ctx, benchmark.Actor{Username: "bench"}); err != nil {
-		d.Close()
 		return nil, err
 	}
 	f.recompute = time.Since(t0)
@@ -196,7 +155,6 @@ func measureBenchmarking(bin, engine, pgURL string, log io.Writer) (*benchmarkFi
 		// every indicator's gap, rank and score in its latest period.
 		t0 := time.Now()
 		if _, err := svc.Analyse(ctx, "zh-CN"); err != nil {
-			d.Close()
 			return nil, err
 		}
 		if i >= 2 { // two warm-up runs
@@ -206,7 +164,6 @@ func measureBenchmarking(bin, engine, pgURL string, log io.Writer) (*benchmarkFi
 		t0 = time.Now()
 		tables, rows, err := svc.GapHistory(ctx)
 		if err != nil {
-			d.Close()
 			return nil, err
 		}
 		if i >= 2 {
@@ -215,16 +172,15 @@ func measureBenchmarking(bin, engine, pgURL string, log io.Writer) (*benchmarkFi
 		f.tables, f.rows = tables, rows
 		t0 = time.Now()
 		if _, err := svc.Gap(ctx, inds[i%len(inds)], "", "zh-CN"); err != nil {
-			d.Close()
 			return nil, err
 		}
 		if i >= 2 {
 			f.oneGap = append(f.oneGap, time.Since(t0))
 		}
 	}
-	d.Close()
+	fresh.CloseDB()
 
-	s, err := Start(bin, env, "--data", dataDir)
+	s, err := fresh.Start(bin)
 	if err != nil {
 		return nil, err
 	}
@@ -257,21 +213,9 @@ func measureBenchmarking(bin, engine, pgURL string, log io.Writer) (*benchmarkFi
 // BENCHMARKS.md section.
 func benchmarkSection(bin, pgURL string, log io.Writer) (string, error) {
 	fmt.Fprintln(log, "benchmarking (issue 4) …")
-	var figs []*benchmarkFigures
-	lite, err := measureBenchmarking(bin, "SQLite", "", log)
+	figs, err := perEngine("benchmarking", bin, pgURL, log, measureBenchmarking)
 	if err != nil {
-		return "", fmt.Errorf("benchmarking on SQLite: %w", err)
-	}
-	figs = append(figs, lite)
-	pgNote := ""
-	if pgURL != "" {
-		pg, err := measureBenchmarking(bin, "PostgreSQL", pgURL, log)
-		if err != nil {
-			return "", fmt.Errorf("benchmarking on PostgreSQL: %w", err)
-		}
-		figs = append(figs, pg)
-	} else {
-		pgNote = "\nPostgreSQL not measured (no server).\n"
+		return "", err
 	}
 	var b strings.Builder
 	b.WriteString("## Benchmarking (issue 4)\n\n")
@@ -280,21 +224,9 @@ func benchmarkSection(bin, pgURL string, log io.Writer) (string, error) {
 		"The in-process figure is the service on the generated database (median of %d runs after 2 warm-ups, and the slowest); "+
 		"the HTTP figures are the real binary with %d concurrent clients, 10 s each after a warm-up, a different indicator on each request.\n\n",
 		bmIndicators, bmPeers, bmUnits, bmPeriods, 1+bmPeers+bmUnits, bmPeriods, bmIndicators, bmIndicators*bmPeriods*(1+bmPeers+bmUnits), bmRuns, bmClients)
-	b.WriteString("| figure |")
-	for _, f := range figs {
-		b.WriteString(" " + f.engine + " |")
-	}
-	b.WriteString(" goal |\n|---|")
-	for range figs {
-		b.WriteString("---|")
-	}
-	b.WriteString("---|\n")
+	mdHeader(&b, line([]string{"figure"}, cells(figs, func(f *benchmarkFigures) string { return f.engine }), "goal")...)
 	row := func(name, goal string, cell func(*benchmarkFigures) string) {
-		b.WriteString("| " + name + " |")
-		for _, f := range figs {
-			b.WriteString(" " + cell(f) + " |")
-		}
-		b.WriteString(" " + goal + " |\n")
+		mdRow(&b, line([]string{name}, cells(figs, cell), goal)...)
 	}
 	row("generating the data (bulk SQL)", "", func(f *benchmarkFigures) string { return fmt.Sprintf("%.1f s", f.gen.Seconds()) })
 	row("composite index per category and overall, with every indicator's gap, rank and score in its latest period (read from the rollups kept on write; what `/benchmark` and `/api/v1/benchmark/index` compute), in process", "< 200 ms",
@@ -315,7 +247,9 @@ func benchmarkSection(bin, pgURL string, log io.Writer) (string, error) {
 	row("composite index, `GET /api/v1/benchmark/index`", "", func(f *benchmarkFigures) string {
 		return lat(f.indexAPI) + fmt.Sprintf("; first answer %s", ms(f.firstIndex))
 	})
-	b.WriteString(pgNote)
+	if pgURL == "" {
+		b.WriteString(noPostgres)
+	}
 	b.WriteString("\n")
 	return b.String(), nil
 }

@@ -8,14 +8,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/biaogan/biaogan/internal/appeal/open311"
 	"github.com/biaogan/biaogan/internal/audit"
-	"github.com/biaogan/biaogan/internal/db"
 )
 
 // The Open311 figures of issue 6: clients and the length of each run.
@@ -50,39 +47,18 @@ type open311Engine struct {
 func measureOpen311(bin, engine, pgURL string, log io.Writer) (*open311Engine, error) {
 	ctx := context.Background()
 	f := &open311Engine{engine: engine}
-	dir, err := os.MkdirTemp("", "biaogan-bench-open311-")
+	fresh, err := openFresh(ctx, "open311", engine, pgURL)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	dataDir := filepath.Join(dir, "data")
-	var env []string
-	var d *db.DB
-	if engine == "PostgreSQL" {
-		u, cleanup, err := freshSchema(pgURL)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		env = []string{"BIAOGAN_DATABASE_URL=" + u}
-		d, err = db.Open(ctx, "", u)
-		if err != nil {
-			return nil, err
-		}
-	} else if d, err = db.Open(ctx, dataDir, ""); err != nil {
-		return nil, err
-	}
-	if _, err := d.Migrate(ctx); err != nil {
-		d.Close()
-		return nil, err
-	}
-	key, _, err := open311.NewKeys(d, audit.New(d), nil).Add(ctx, audit.Entry{Actor: "bench"}, "bench")
-	d.Close()
+	defer fresh.Remove()
+	key, _, err := open311.NewKeys(fresh.DB, audit.New(fresh.DB), nil).Add(ctx, audit.Entry{Actor: "bench"}, "bench")
+	fresh.CloseDB()
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(log, "  starting with the demo data on %s …\n", engine)
-	s, err := Start(bin, env, "--demo", "--data", dataDir)
+	s, err := fresh.Start(bin, "--demo")
 	if err != nil {
 		return nil, err
 	}
@@ -143,43 +119,23 @@ func measureOpen311(bin, engine, pgURL string, log io.Writer) (*open311Engine, e
 // appeal section of BENCHMARKS.md.
 func open311Figures(bin, pgURL string, log io.Writer) (string, error) {
 	fmt.Fprintln(log, "Open311 GeoReport v2 (issue 6) …")
-	var figs []*open311Engine
-	lite, err := measureOpen311(bin, "SQLite", "", log)
+	figs, err := perEngine("open311", bin, pgURL, log, measureOpen311)
 	if err != nil {
-		return "", fmt.Errorf("open311 on SQLite: %w", err)
-	}
-	figs = append(figs, lite)
-	if pgURL != "" {
-		pg, err := measureOpen311(bin, "PostgreSQL", pgURL, log)
-		if err != nil {
-			return "", fmt.Errorf("open311 on PostgreSQL: %w", err)
-		}
-		figs = append(figs, pg)
+		return "", err
 	}
 	var b strings.Builder
 	b.WriteString("### Open311 GeoReport v2\n\n")
 	fmt.Fprintf(&b, "The binary with the demo data, an API key issued into the database before it starts; %d concurrent clients, %s per figure after a warm-up. "+
 		"Each POST is a form-encoded request with a random service, coordinates, a description and a phone number, and creates a work order on the open311 channel.\n\n",
 		open311Clients, open311Run)
-	b.WriteString("| figure |")
-	for _, f := range figs {
-		b.WriteString(" " + f.engine + " |")
-	}
-	b.WriteString("\n|---|")
-	for range figs {
-		b.WriteString("---|")
-	}
-	b.WriteString("\n")
+	mdHeader(&b, line([]string{"figure"}, cells(figs, func(f *open311Engine) string { return f.engine }))...)
 	row := func(name string, cell func(*open311Engine) string) {
-		b.WriteString("| " + name + " |")
-		for _, f := range figs {
-			if f.note != "" {
-				b.WriteString(" " + f.note + " |")
-				continue
+		mdRow(&b, line([]string{name}, cells(figs, func(f *open311Engine) string {
+			if f.note != "" { // not measured on this engine
+				return f.note
 			}
-			b.WriteString(" " + cell(f) + " |")
-		}
-		b.WriteString("\n")
+			return cell(f)
+		}))...)
 	}
 	row("`POST /open311/v2/requests.json` (creates a work order)", func(f *open311Engine) string {
 		return fmt.Sprintf("**%.0f requests/s**, p50 %s, p99 %s (%d errors)", f.post.RPS, ms(f.post.P50), ms(f.post.P99), f.post.Errors)
@@ -191,7 +147,7 @@ func open311Figures(bin, pgURL string, log io.Writer) (string, error) {
 		return fmt.Sprintf("p99 %s, p50 %s, %.0f req/s (%d errors)", ms(f.paged.P99), ms(f.paged.P50), f.paged.RPS, f.paged.Errors)
 	})
 	if pgURL == "" {
-		b.WriteString("\nPostgreSQL not measured (no server).\n")
+		b.WriteString(noPostgres)
 	}
 	b.WriteString("\n")
 	return b.String(), nil

@@ -61,7 +61,7 @@ func Run(bin, out, pgURL string, log io.Writer) error {
 	fmt.Fprintf(&b, "| idle RSS after start with demo data | %.1f MB | < 60 MB |\n", idle)
 	fmt.Fprintf(&b, "| RSS after the 50-client load | %.1f MB | |\n", loaded)
 	fmt.Fprintf(&b, "| login latency, `POST /api/v1/auth/login` (%s; 30 sequential) | p50 %s, p99 %s | |\n", auth.DefaultArgon2, ms(login.P50), ms(login.P99))
-	fmt.Fprintf(&b, "| authenticated `GET /api/v1/units` (%d units), 50 clients, 10 s, SQLite | p50 %s, p99 %s, %.0f req/s (%d errors) | |\n", demo.UnitCount(), ms(lite.P50), ms(lite.P99), lite.RPS, lite.Errors)
+	fmt.Fprintf(&b, "| authenticated `GET /api/v1/units` (%d units), 50 clients, 10 s, SQLite | %s | |\n", demo.UnitCount(), lat(lite))
 
 	pgNote := ""
 	if pgURL == "" {
@@ -86,7 +86,7 @@ func Run(bin, out, pgURL string, log io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(&b, "| authenticated `GET /api/v1/units` (%d units), 50 clients, 10 s, PostgreSQL | p50 %s, p99 %s, %.0f req/s (%d errors) | |\n", demo.UnitCount(), ms(pg.P50), ms(pg.P99), pg.RPS, pg.Errors)
+		fmt.Fprintf(&b, "| authenticated `GET /api/v1/units` (%d units), 50 clients, 10 s, PostgreSQL | %s | |\n", demo.UnitCount(), lat(pg))
 	}
 	if pgNote != "" {
 		b.WriteString("\n" + pgNote + "\n")

@@ -9,14 +9,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/biaogan/biaogan/internal/audit"
 	"github.com/biaogan/biaogan/internal/auth"
 	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/deadline"
@@ -95,36 +92,19 @@ func generateSupervision(ctx context.Context, d *db.DB) (*superviseData, error) 
 	if err != nil {
 		return nil, fmt.Errorf("bench: people: %w", err)
 	}
-	owners := map[int64]int64{}
-	prows, err := d.QueryContext(ctx, `SELECT unit_id, MIN(id) FROM people GROUP BY unit_id`)
+	owners, err := firstPeople(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	for prows.Next() {
-		var u, p int64
-		if err := prows.Scan(&u, &p); err != nil {
-			prows.Close()
-			return nil, err
-		}
-		owners[u] = p
-	}
-	prows.Close()
 
-	// Accounts, through the real service (cheap hashing: these are test
-	// accounts, and login speed is measured elsewhere).
-	settings := auth.DefaultSettings()
-	settings.Argon2 = auth.Argon2Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32}
-	as := auth.NewService(d, audit.New(d), settings, nil)
-	mk := func(name string, role auth.Role, unit int64) error {
-		_, err := as.CreateUser(ctx, audit.Entry{Actor: "bench"}, auth.NewUser{Username: name, Password: benchPassword, Roles: []auth.Role{role}, UnitID: &unit})
-		return err
-	}
-	if err := mk("bench_sup", auth.RoleSupervisor, root); err != nil {
+	// Accounts: a supervisor and the liaisons.
+	as := benchAuth(d)
+	if err := addBenchUser(ctx, as, "bench_sup", auth.RoleSupervisor, root); err != nil {
 		return nil, fmt.Errorf("bench: accounts: %w", err)
 	}
 	for i := 0; i < superviseLiaisons; i++ {
 		l := liaison{user: fmt.Sprintf("bench_lia%02d", i), unit: out.units[1+i]}
-		if err := mk(l.user, auth.RoleLiaison, l.unit); err != nil {
+		if err := addBenchUser(ctx, as, l.user, auth.RoleLiaison, l.unit); err != nil {
 			return nil, fmt.Errorf("bench: accounts: %w", err)
 		}
 		out.liaisons = append(out.liaisons, l)
@@ -316,55 +296,6 @@ func ids(ctx context.Context, d *db.DB, q string) ([]int64, error) {
 	return out, rows.Err()
 }
 
-// LoadEach is Load with a request builder per client (client 0..clients-1),
-// for clients that act as different people. ok decides which statuses count
-// as success.
-func LoadEach(clients int, d time.Duration, req func(client int) (*http.Request, error), ok func(status int) bool) Latencies {
-	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
-	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	defer tr.CloseIdleConnections()
-	var mu sync.Mutex
-	var all []time.Duration
-	errs := 0
-	stop := time.Now().Add(d)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := 0; i < clients; i++ {
-		wg.Add(1)
-		go func(client int) {
-			defer wg.Done()
-			var mine []time.Duration
-			bad := 0
-			for time.Now().Before(stop) {
-				r, err := req(client)
-				if err != nil {
-					bad++
-					continue
-				}
-				t0 := time.Now()
-				resp, err := c.Do(r)
-				if err != nil {
-					bad++
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if !ok(resp.StatusCode) {
-					bad++
-					continue
-				}
-				mine = append(mine, time.Since(t0))
-			}
-			mu.Lock()
-			all = append(all, mine...)
-			errs += bad
-			mu.Unlock()
-		}(i)
-	}
-	wg.Wait()
-	return summarise(all, time.Since(start), errs)
-}
-
 // superviseFigures are one engine's results.
 type superviseFigures struct {
 	engine        string
@@ -378,66 +309,25 @@ type superviseFigures struct {
 	remind        string
 }
 
-// status answers whether GET path answers 200 within the timeout.
-func status(s *Server, path, tok string) (int, time.Duration, error) {
-	r, err := authed(s.URL+path, tok)
-	if err != nil {
-		return 0, 0, err
-	}
-	c := &http.Client{Timeout: 60 * time.Second}
-	t0 := time.Now()
-	resp, err := c.Do(r)
-	if err != nil {
-		return 0, 0, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, time.Since(t0), nil
-}
-
 // measureSupervision generates the data into a fresh database (SQLite in a
 // new data directory, or PostgreSQL at pgURL, a fresh schema), starts the
 // binary on it and takes the figures.
 func measureSupervision(bin, engine, pgURL string, log io.Writer) (*superviseFigures, error) {
 	ctx := context.Background()
 	f := &superviseFigures{engine: engine}
-	dir, err := os.MkdirTemp("", "biaogan-bench-supervise-")
+	fresh, err := openFresh(ctx, "supervise", engine, pgURL)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	dataDir := filepath.Join(dir, "data")
-	var env []string
-	var d *db.DB
-	if engine == "PostgreSQL" {
-		u, cleanup, err := freshSchema(pgURL)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		env = []string{"BIAOGAN_DATABASE_URL=" + u}
-		d, err = db.Open(ctx, "", u)
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		d, err = db.Open(ctx, dataDir, "")
-		if err != nil {
-			return nil, err
-		}
-	}
-	if _, err := d.Migrate(ctx); err != nil {
-		d.Close()
-		return nil, err
-	}
+	defer fresh.Remove()
 	fmt.Fprintf(log, "  generating %d units, %d tasks, %d reports on %s …\n", superviseUnits, superviseTasks, superviseReports, engine)
-	data, err := generateSupervision(ctx, d)
-	d.Close()
+	data, err := generateSupervision(ctx, fresh.DB)
+	fresh.CloseDB()
 	if err != nil {
 		return nil, err
 	}
 	f.gen = data.took
-	s, err := Start(bin, env, "--data", dataDir)
+	s, err := fresh.Start(bin)
 	if err != nil {
 		return nil, err
 	}
@@ -460,9 +350,9 @@ func measureSupervision(bin, engine, pgURL string, log io.Writer) (*superviseFig
 	// open tasks among them: wait for it (it also keeps the writer busy)
 	// and take its own timing.
 	fmt.Fprintf(log, "  waiting for the scheduler's reminder pass on %s …\n", engine)
-	dsn := "file:" + filepath.Join(dataDir, db.FileName) + "?mode=ro&_pragma=busy_timeout(10000)"
+	dsn := "file:" + filepath.Join(fresh.dataDir, db.FileName) + "?mode=ro&_pragma=busy_timeout(10000)"
 	if engine == "PostgreSQL" {
-		dsn = env[0][len("BIAOGAN_DATABASE_URL="):]
+		dsn = fresh.env[0][len("BIAOGAN_DATABASE_URL="):]
 	}
 	if took, result, err := waitJob(engine, dsn, "supervise.remind", 3*time.Minute); err != nil {
 		f.remind = "not measured: " + err.Error()
@@ -565,29 +455,13 @@ func firstLine(s string) string {
 	return line
 }
 
-func lat(l Latencies) string {
-	return fmt.Sprintf("p50 %s, p99 %s, %.0f req/s (%d errors)", ms(l.P50), ms(l.P99), l.RPS, l.Errors)
-}
-
 // superviseSection measures SQLite and, when pgURL is set, PostgreSQL, and
 // writes the section of BENCHMARKS.md.
 func superviseSection(bin, pgURL string, log io.Writer) (string, error) {
 	fmt.Fprintln(log, "supervision (issue 3) …")
-	var figs []*superviseFigures
-	lite, err := measureSupervision(bin, "SQLite", "", log)
+	figs, err := perEngine("supervision", bin, pgURL, log, measureSupervision)
 	if err != nil {
-		return "", fmt.Errorf("supervision on SQLite: %w", err)
-	}
-	figs = append(figs, lite)
-	pgNote := ""
-	if pgURL != "" {
-		pg, err := measureSupervision(bin, "PostgreSQL", pgURL, log)
-		if err != nil {
-			return "", fmt.Errorf("supervision on PostgreSQL: %w", err)
-		}
-		figs = append(figs, pg)
-	} else {
-		pgNote = "\nPostgreSQL not measured (no server).\n"
+		return "", err
 	}
 	var b strings.Builder
 	b.WriteString("## Supervision (issue 3)\n\n")
@@ -595,21 +469,9 @@ func superviseSection(bin, pgURL string, log io.Writer) (string, error) {
 		"%d open tasks (assigned, accepted or in progress; 7 areas; due dates from 20 days ago to 200 days ahead, lights as the deadline engine gives them today), "+
 		"one milestone and two events each, and %d progress reports. %d concurrent clients, 10 s per figure after a warm-up.\n\n",
 		superviseUnits, superviseLiaisons, superviseTasks, superviseReports, superviseClients)
-	b.WriteString("| figure |")
-	for _, f := range figs {
-		b.WriteString(" " + f.engine + " |")
-	}
-	b.WriteString(" goal |\n|---|")
-	for range figs {
-		b.WriteString("---|")
-	}
-	b.WriteString("---|\n")
+	mdHeader(&b, line([]string{"figure"}, cells(figs, func(f *superviseFigures) string { return f.engine }), "goal")...)
 	row := func(name, goal string, cell func(*superviseFigures) string) {
-		b.WriteString("| " + name + " |")
-		for _, f := range figs {
-			b.WriteString(" " + cell(f) + " |")
-		}
-		b.WriteString(" " + goal + " |\n")
+		mdRow(&b, line([]string{name}, cells(figs, cell), goal)...)
 	}
 	row("generating the data (bulk SQL)", "", func(f *superviseFigures) string { return fmt.Sprintf("%.1f s", f.gen.Seconds()) })
 	row("battle map JSON, `GET /api/v1/battlemap`", "p99 ≤ 50 ms on SQLite", func(f *superviseFigures) string {
@@ -629,7 +491,9 @@ func superviseSection(bin, pgURL string, log io.Writer) (string, error) {
 		return fmt.Sprintf("**%.0f req/s**, p50 %s, p99 %s (%d errors)", f.reports.RPS, ms(f.reports.P50), ms(f.reports.P99), f.reports.Errors)
 	})
 	row(fmt.Sprintf("reminder pass over %d open tasks", superviseTasks), "< 2 s", func(f *superviseFigures) string { return f.remind })
-	b.WriteString(pgNote)
+	if pgURL == "" {
+		b.WriteString(noPostgres)
+	}
 	b.WriteString("\n")
 	return b.String(), nil
 }
