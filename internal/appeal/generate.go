@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/workday"
 )
 
@@ -181,29 +180,57 @@ func (s *Service) Generate(ctx context.Context, cfg GenConfig) (*Planted, error)
 		wsum += w
 	}
 	bulk := NewBulk()
+	if err := bulk.begin(ctx, s.DB); err != nil {
+		return nil, err
+	}
+	defer bulk.end()
 	var batch []BulkRow
 	done := 0
-	flush := func(final bool) error {
-		if len(batch) == 0 && !final {
+	// A batch is written while the next one is generated.
+	var inflight chan error
+	inflightN := 0
+	wait := func() error {
+		if inflight == nil {
 			return nil
 		}
-		err := s.DB.InTx(ctx, func(tx *db.Tx) error {
-			if err := bulk.Insert(ctx, tx, batch); err != nil {
-				return err
-			}
-			if final {
-				return bulk.Finish(ctx, tx)
-			}
-			return nil
-		})
+		err := <-inflight
+		inflight = nil
 		if err != nil {
 			return err
 		}
-		done += len(batch)
-		batch = batch[:0]
+		done += inflightN
 		if cfg.Progress != nil {
 			cfg.Progress(done)
 		}
+		return nil
+	}
+	flush := func(final bool) error {
+		if err := wait(); err != nil {
+			return err
+		}
+		if len(batch) == 0 && !final {
+			return nil
+		}
+		rows := batch
+		batch = make([]BulkRow, 0, len(rows))
+		write := func() error {
+			return bulk.inTx(ctx, func(tx *bulkTx) error {
+				if err := bulk.insert(ctx, tx, rows); err != nil {
+					return err
+				}
+				if final {
+					return bulk.finish(ctx, tx)
+				}
+				return nil
+			})
+		}
+		ch := make(chan error, 1)
+		inflight, inflightN = ch, len(rows)
+		if final {
+			ch <- write()
+			return wait()
+		}
+		go func() { ch <- write() }()
 		return nil
 	}
 	catW := make([]float64, len(g.leaves))

@@ -19,7 +19,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/biaogan/biaogan/internal/apperr"
-	"github.com/biaogan/biaogan/internal/db"
 	"github.com/biaogan/biaogan/internal/sheet"
 	"github.com/biaogan/biaogan/internal/web"
 	"github.com/biaogan/biaogan/internal/workday"
@@ -168,6 +167,12 @@ func (s *Service) Import(ctx context.Context, ac Actor, name string, body io.Rea
 		return nil, nil, err
 	}
 	imp := &importer{s: s, ac: ac, idx: idx, units: units, seen: map[string]bool{}, seq: map[workday.Date]int64{}, now: s.Now(), bulk: NewBulk()}
+	if !dryRun {
+		if err := imp.bulk.begin(ctx, s.DB); err != nil {
+			return nil, nil, err
+		}
+		defer imp.bulk.end()
+	}
 	res := &ImportResult{DryRun: dryRun, Rejects: []ImportReject{}}
 	var rej bytes.Buffer
 	rw := csv.NewWriter(&rej)
@@ -199,11 +204,11 @@ func (s *Service) Import(ctx context.Context, ac Actor, name string, body io.Rea
 		if !dryRun && len(good) > 0 {
 			inflight = make(chan error, 1)
 			go func(good []BulkRow, done chan<- error) {
-				done <- s.DB.InTx(ctx, func(tx *db.Tx) error {
-					if err := imp.bulk.Insert(ctx, tx, good); err != nil {
+				done <- imp.bulk.inTx(ctx, func(tx *bulkTx) error {
+					if err := imp.bulk.insert(ctx, tx, good); err != nil {
 						return err
 					}
-					return imp.bulk.Finish(ctx, tx)
+					return imp.bulk.finish(ctx, tx)
 				})
 			}(good, inflight)
 		}

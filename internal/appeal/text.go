@@ -1,11 +1,12 @@
 package appeal
 
 import (
-	"hash/fnv"
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-ego/gse"
 )
@@ -66,14 +67,21 @@ func Segment(text string) []string {
 // its length in characters, so single characters count little).
 func SimHash(words []string) uint64 {
 	var v [64]int
-	seen := map[string]bool{}
-	for _, w := range words {
-		if seen[w] {
+	var seen map[string]bool // long texts only; short ones look back
+	if len(words) > 64 {
+		seen = make(map[string]bool, len(words))
+	}
+	for i, w := range words {
+		if seen != nil {
+			if seen[w] {
+				continue
+			}
+			seen[w] = true
+		} else if slices.Contains(words[:i], w) {
 			continue
 		}
-		seen[w] = true
 		x := fnv64(w)
-		wt := len([]rune(w))
+		wt := utf8.RuneCountInString(w)
 		for i := 0; i < 64; i++ {
 			if x&(1<<uint(i)) != 0 {
 				v[i] += wt
@@ -94,8 +102,12 @@ func SimHash(words []string) uint64 {
 // Hamming is the number of differing bits.
 func Hamming(a, b uint64) int { return bits.OnesCount64(a ^ b) }
 
+// fnv64 is FNV-1a (hash/fnv's New64a) without the allocation.
 func fnv64(w string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(w))
-	return h.Sum64()
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(w); i++ {
+		h ^= uint64(w[i])
+		h *= 1099511628211
+	}
+	return h
 }
