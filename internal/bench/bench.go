@@ -24,6 +24,8 @@ type Server struct {
 	URL  string
 	cmd  *exec.Cmd
 	dir  string
+	bin  string
+	env  []string
 	Took time.Duration // exec to /readyz
 }
 
@@ -42,6 +44,17 @@ func Start(bin string, env []string, args ...string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	return startIn(dir, bin, env, args...)
+}
+
+// Restart stops the server and starts the binary again on the same data
+// (without the demo flag: the data is there), as an office restarts it.
+func (s *Server) Restart() (*Server, error) {
+	s.stop()
+	return startIn(s.dir, s.bin, s.env)
+}
+
+func startIn(dir, bin string, env []string, args ...string) (*Server, error) {
 	addr := freeAddr()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", filepath.Join(dir, "data")}, args...)...)
 	cmd.Env = append(append(os.Environ(), "BIAOGAN_LOGIN_PER_MINUTE=1000000", "BIAOGAN_LOG_LEVEL=warn"), env...)
@@ -52,7 +65,7 @@ func Start(bin string, env []string, args ...string) (*Server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &Server{URL: "http://" + addr, cmd: cmd, dir: dir}
+	s := &Server{URL: "http://" + addr, cmd: cmd, dir: dir, bin: bin, env: env}
 	c := &http.Client{Timeout: time.Second}
 	for time.Since(start) < 120*time.Second {
 		resp, err := c.Get(s.URL + "/readyz")
@@ -71,6 +84,11 @@ func Start(bin string, env []string, args ...string) (*Server, error) {
 
 // Stop ends the process and removes its data.
 func (s *Server) Stop() {
+	s.stop()
+	os.RemoveAll(s.dir)
+}
+
+func (s *Server) stop() {
 	s.cmd.Process.Signal(os.Interrupt)
 	done := make(chan struct{})
 	go func() { s.cmd.Wait(); close(done) }()
@@ -80,7 +98,6 @@ func (s *Server) Stop() {
 		s.cmd.Process.Kill()
 		<-done
 	}
-	os.RemoveAll(s.dir)
 }
 
 // RSS is the resident set size in MB.

@@ -36,6 +36,12 @@ func runServe(c *ctx, args []string) error {
 		}
 		if loaded {
 			log.Info("demo data loaded")
+			// Generating the demo (200,000 appeals) grows the heap to a few
+			// hundred MB that the server never needs again: hand it back now
+			// rather than when the scavenger gets round to it, with the page
+			// caches of the connections that did the work.
+			a.DB.ReleaseIdle()
+			debug.FreeOSMemory()
 		}
 	}
 	setup, err := a.EnsureAdmin(c)

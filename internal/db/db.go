@@ -263,3 +263,16 @@ func IsForeignKeyViolation(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "FOREIGN KEY constraint failed") || strings.Contains(s, "SQLSTATE 23503")
 }
+
+// ReleaseIdle closes SQLite's idle connections, so the memory a large load
+// left in their page caches goes back to the system; new connections open
+// as needed with the same settings. PostgreSQL keeps its pool.
+func (d *DB) ReleaseIdle() {
+	if d.Dialect != SQLite {
+		return
+	}
+	d.W.SetMaxIdleConns(0)
+	d.R.SetMaxIdleConns(0)
+	d.W.SetMaxIdleConns(1)
+	d.R.SetMaxIdleConns(8)
+}
