@@ -72,11 +72,11 @@ func DemoAppeals() int {
 
 func loadAppealDemo(ctx context.Context, a *App, svc *appeal.Service, now time.Time) error {
 	unit := func(code string) int64 {
-		var id int64
-		if err := a.DB.QueryRowContext(ctx, `SELECT id FROM units WHERE code = ?`, code).Scan(&id); err != nil {
+		u, err := a.Org.UnitByCode(ctx, code)
+		if err != nil {
 			return 0
 		}
-		return id
+		return u.ID
 	}
 	if err := appeal.SeedRules(ctx, svc, unit); err != nil {
 		return fmt.Errorf("app: appeal demo rules: %w", err)
